@@ -1,0 +1,207 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"upay/domain"
+	"upay/ledger"
+)
+
+// Options tune a run.
+type Options struct {
+	BatchSize int       // commands per store transaction; 0 means 1000
+	Rejects   io.Writer // one line per rejected or malformed input line; nil discards
+	Progress  io.Writer // progress lines (stderr); nil for none
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	Lines      int            `json:"lines"`
+	Accepted   int            `json:"accepted"`   // recorded now
+	Duplicates int            `json:"duplicates"` // request already applied: nothing appended
+	Rejected   map[string]int `json:"rejected"`   // by code, malformed lines included
+	Events     int            `json:"events"`     // events appended
+	Declines   int            `json:"declines"`   // authorizations recorded as declined (ng-xx)
+	Elapsed    time.Duration  `json:"-"`
+}
+
+// RejectedTotal is the number of rejected lines.
+func (s Summary) RejectedTotal() int {
+	n := 0
+	for _, v := range s.Rejected {
+		n += v
+	}
+	return n
+}
+
+// String renders the summary for people.
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lines %d, accepted %d (events %d, of which declined authorizations %d), duplicates %d, rejected %d",
+		s.Lines, s.Accepted, s.Events, s.Declines, s.Duplicates, s.RejectedTotal())
+	codes := make([]string, 0, len(s.Rejected))
+	for c := range s.Rejected {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, "\n  rejected %s: %d", c, s.Rejected[c])
+	}
+	if s.Elapsed > 0 {
+		fmt.Fprintf(&b, "\n%.0f events/s over %s", float64(s.Events)/s.Elapsed.Seconds(), s.Elapsed.Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+// numbered is a decoded line with its number.
+type numbered struct {
+	n   int
+	cmd domain.Command
+	err error
+}
+
+// Run reads JSON Lines from r and records them through l. Decoding runs in
+// its own goroutine, so reading and deciding overlap on two cores. It
+// returns the summary and the first store failure, if any; rejections are
+// not failures.
+func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Options) (Summary, error) {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 1000
+	}
+	start := time.Now()
+	sum := Summary{Rejected: map[string]int{}}
+	batches := make(chan []numbered, 4)
+	readErr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(batches)
+		readErr <- readLines(ctx, r, dec, opt.BatchSize, batches)
+	}()
+	reject := func(n int, err error) {
+		code := domain.CodeOf(err)
+		if code == "" {
+			code = "unknown"
+		}
+		sum.Rejected[code]++
+		if opt.Rejects != nil {
+			fmt.Fprintf(opt.Rejects, "line %d: rejected %v\n", n, err)
+		}
+	}
+	lastReport := time.Now()
+	for batch := range batches {
+		cmds := make([]domain.Command, 0, len(batch))
+		nums := make([]int, 0, len(batch))
+		for _, b := range batch {
+			sum.Lines++
+			if b.err != nil {
+				reject(b.n, b.err)
+				continue
+			}
+			cmds = append(cmds, b.cmd)
+			nums = append(nums, b.n)
+		}
+		results, err := l.HandleBatch(ctx, cmds)
+		if err != nil {
+			cancel()
+			for range batches { // let the reader finish
+			}
+			return sum, fmt.Errorf("line %d..%d: %w", nums[0], nums[len(nums)-1], err)
+		}
+		for i, res := range results {
+			switch {
+			case res.Err != nil:
+				reject(nums[i], res.Err)
+			case res.Duplicate:
+				sum.Duplicates++
+			default:
+				sum.Accepted++
+				sum.Events += len(res.Events)
+				if strings.HasPrefix(res.Code, "ng-") {
+					sum.Declines++
+				}
+			}
+		}
+		if opt.Progress != nil && time.Since(lastReport) > time.Second {
+			lastReport = time.Now()
+			fmt.Fprintf(opt.Progress, "\ringest: %d lines, %d accepted, %d rejected, %.0f events/s ",
+				sum.Lines, sum.Accepted, sum.RejectedTotal(), float64(sum.Events)/time.Since(start).Seconds())
+		}
+	}
+	if opt.Progress != nil && time.Since(start) > time.Second {
+		fmt.Fprintln(opt.Progress)
+	}
+	sum.Elapsed = time.Since(start)
+	if err := <-readErr; err != nil && !errors.Is(err, context.Canceled) {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// readLines splits r into lines of at most MaxLine bytes (a longer line is
+// read to its end and reported, never buffered whole), decodes them and
+// sends them in batches.
+func readLines(ctx context.Context, r io.Reader, dec Decoder, size int, out chan<- []numbered) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	batch := make([]numbered, 0, size)
+	send := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		select {
+		case out <- batch:
+			batch = make([]numbered, 0, size)
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var buf []byte
+	for n := 1; ; n++ {
+		buf = buf[:0]
+		tooLong := false
+		var err error
+		for {
+			var frag []byte
+			frag, err = br.ReadSlice('\n')
+			if !tooLong {
+				if len(buf)+len(frag) > MaxLine+2 { // room for \r\n
+					tooLong = true
+				} else {
+					buf = append(buf, frag...)
+				}
+			}
+			if err != bufio.ErrBufferFull {
+				break
+			}
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		line := strings.TrimRight(string(buf), "\r\n")
+		switch {
+		case tooLong:
+			batch = append(batch, numbered{n: n, err: domain.Err(domain.CodeLineTooLong, "line exceeds 64 KiB")})
+		case strings.TrimSpace(line) == "":
+			// blank lines (and the end of input) carry no command
+		default:
+			cmd, derr := dec.Decode([]byte(line))
+			batch = append(batch, numbered{n: n, cmd: cmd, err: derr})
+		}
+		if len(batch) >= size && !send() {
+			return ctx.Err()
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	send()
+	return nil
+}
