@@ -55,6 +55,13 @@ const (
 	CodeStreamNotFound = "U3005" // no such stream
 )
 
+// Manual codes the ledger names. The manual's in-app messages (Axx) have no
+// code of their own: their ids are assigned in the manual's order (see
+// codes_table.go) and, like U-codes, never renumbered.
+const (
+	CodeSearchOverflow = "A25" // transaction search matched more than 50 results
+)
+
 // LookupCode finds a code: an exact entry first, else the pattern that
 // matches it (P0199 -> P01xx).
 func LookupCode(code string) (Code, bool) {
