@@ -1,0 +1,184 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"sync"
+	"time"
+
+	"upay/domain"
+)
+
+// limit turns ReadOptions.Max into an SQL LIMIT (-1: none).
+func limit(opt domain.ReadOptions) int64 {
+	if opt.Max <= 0 {
+		return -1
+	}
+	return int64(opt.Max)
+}
+
+// ReadStream reads stream forward from revision from (inclusive). An empty
+// or unknown stream yields no events. Errors: U3003.
+func (s *Store) ReadStream(ctx context.Context, stream domain.StreamID, from uint64, opt domain.ReadOptions) ([]domain.RecordedEvent, error) {
+	if from > math.MaxInt64 {
+		return nil, nil // no revision is that high
+	}
+	rows, err := s.rs.stream.QueryContext(ctx, string(stream), int64(from), limit(opt))
+	if err != nil {
+		return nil, storeErr(err, "read stream %q", stream)
+	}
+	return scanEvents(rows, opt.Max)
+}
+
+// ReadAll reads the log forward from after position from (exclusive).
+// Errors: U3003.
+func (s *Store) ReadAll(ctx context.Context, from domain.Position, opt domain.ReadOptions) ([]domain.RecordedEvent, error) {
+	// Events here sit at (pos, pos); the first one after from is pos ==
+	// from.Commit itself when from.Prepare < from.Commit (a position from
+	// another store's numbering), else the next one.
+	start := from.Commit
+	if from.Prepare >= from.Commit {
+		if start == math.MaxUint64 {
+			return nil, nil
+		}
+		start++
+	}
+	if start > math.MaxInt64 {
+		return nil, nil
+	}
+	rows, err := s.rs.all.QueryContext(ctx, int64(start), limit(opt))
+	if err != nil {
+		return nil, storeErr(err, "read all from %s", from)
+	}
+	return scanEvents(rows, opt.Max)
+}
+
+// Last returns the most recently committed event; ok is false on an empty
+// store. Errors: U3003.
+func (s *Store) Last(ctx context.Context) (domain.RecordedEvent, bool, error) {
+	rows, err := s.rs.last.QueryContext(ctx)
+	if err != nil {
+		return domain.RecordedEvent{}, false, storeErr(err, "read last event")
+	}
+	evs, err := scanEvents(rows, 1)
+	if err != nil || len(evs) == 0 {
+		return domain.RecordedEvent{}, false, err
+	}
+	return evs[0], true, nil
+}
+
+func scanEvents(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
+	defer rows.Close()
+	var out []domain.RecordedEvent
+	if hint > 0 && hint <= pageSize {
+		out = make([]domain.RecordedEvent, 0, hint)
+	}
+	for rows.Next() {
+		var (
+			e                     domain.RecordedEvent
+			pos, rev, ver, timeNs int64
+			stream                string
+			prev, hash            sql.RawBytes
+		)
+		if err := rows.Scan(&pos, &stream, &rev, &e.Type, &ver, &timeNs, &e.RequestID, &e.Data, &prev, &hash); err != nil {
+			return nil, storeErr(err, "scan event")
+		}
+		e.Stream = domain.StreamID(stream)
+		e.Revision = uint64(rev)
+		e.Position = domain.Position{Commit: uint64(pos), Prepare: uint64(pos)}
+		e.Version = int(ver)
+		e.Time = time.Unix(0, timeNs).UTC()
+		if err := setHash(&e.PrevHash, prev, "prev_hash at position %d", pos); err != nil {
+			return nil, err
+		}
+		if err := setHash(&e.Hash, hash, "hash at position %d", pos); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read events")
+	}
+	return out, nil
+}
+
+// Subscribe delivers every event after from in global order: the backlog
+// page by page, then live appends. Appends through this Store wake it at
+// once; appends by other processes are seen within PollInterval. The
+// subscription ends when ctx is cancelled (Err nil), when the store is
+// closed or a read fails (Err says why).
+func (s *Store) Subscribe(ctx context.Context, from domain.Position) (domain.Subscription, error) {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	if s.closed {
+		return nil, errClosed
+	}
+	sub := &subscription{ch: make(chan domain.RecordedEvent, pageSize)}
+	s.subs.Add(1)
+	go func() {
+		defer s.subs.Done()
+		err := s.follow(ctx, from, sub.ch)
+		sub.mu.Lock()
+		sub.err = err
+		sub.mu.Unlock()
+		close(sub.ch)
+	}()
+	return sub, nil
+}
+
+// follow feeds ch until ctx ends or the store closes.
+func (s *Store) follow(ctx context.Context, pos domain.Position, ch chan<- domain.RecordedEvent) error {
+	tick := time.NewTicker(PollInterval)
+	defer tick.Stop()
+	for {
+		// Take the wake-up channel before reading, so a commit that lands
+		// after the read still wakes us.
+		wake := s.changed()
+		evs, err := s.ReadAll(ctx, pos, domain.ReadOptions{Max: pageSize})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if s.isClosed() {
+				return errClosed
+			}
+			return err
+		}
+		for _, e := range evs {
+			select {
+			case ch <- e:
+				pos = e.Position
+			case <-ctx.Done():
+				return nil
+			case <-s.done:
+				return errClosed
+			}
+		}
+		if len(evs) == pageSize {
+			continue // more backlog
+		}
+		select {
+		case <-wake:
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil
+		case <-s.done:
+			return errClosed
+		}
+	}
+}
+
+type subscription struct {
+	ch  chan domain.RecordedEvent
+	mu  sync.Mutex
+	err error
+}
+
+func (s *subscription) Events() <-chan domain.RecordedEvent { return s.ch }
+
+func (s *subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
