@@ -18,6 +18,9 @@ import (
 type Options struct {
 	BatchSize int       // commands per store transaction; 0 means 1000
 	Rejects   io.Writer // one line per rejected or malformed input line; nil discards
+	// MaxReported caps the lines written to Rejects (0: no cap); the rest are
+	// counted in the summary only, and a note says so.
+	MaxReported int
 	Progress  io.Writer // progress lines (stderr); nil for none
 }
 
@@ -54,7 +57,7 @@ func (s Summary) String() string {
 	for _, c := range codes {
 		fmt.Fprintf(&b, "\n  rejected %s: %d", c, s.Rejected[c])
 	}
-	if s.Elapsed > 0 {
+	if s.Elapsed > 0 && s.Events > 0 {
 		fmt.Fprintf(&b, "\n%.0f events/s over %s", float64(s.Events)/s.Elapsed.Seconds(), s.Elapsed.Round(time.Millisecond))
 	}
 	return b.String()
@@ -91,34 +94,43 @@ func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Op
 			code = "unknown"
 		}
 		sum.Rejected[code]++
-		if opt.Rejects != nil {
+		reported := sum.RejectedTotal()
+		switch {
+		case opt.Rejects == nil:
+		case opt.MaxReported == 0 || reported <= opt.MaxReported:
 			fmt.Fprintf(opt.Rejects, "line %d: rejected %v\n", n, err)
+		case reported == opt.MaxReported+1:
+			fmt.Fprintf(opt.Rejects, "line %d: rejected %v\n(further rejections are counted in the summary but not listed; --rejects FILE lists them all)\n", n, err)
 		}
 	}
 	lastReport := time.Now()
 	for batch := range batches {
 		cmds := make([]domain.Command, 0, len(batch))
-		nums := make([]int, 0, len(batch))
 		for _, b := range batch {
-			sum.Lines++
-			if b.err != nil {
-				reject(b.n, b.err)
-				continue
+			if b.err == nil {
+				cmds = append(cmds, b.cmd)
 			}
-			cmds = append(cmds, b.cmd)
-			nums = append(nums, b.n)
 		}
 		results, err := l.HandleBatch(ctx, cmds)
 		if err != nil {
 			cancel()
 			for range batches { // let the reader finish
 			}
-			return sum, fmt.Errorf("line %d..%d: %w", nums[0], nums[len(nums)-1], err)
+			return sum, fmt.Errorf("lines %d..%d: %w", batch[0].n, batch[len(batch)-1].n, err)
 		}
-		for i, res := range results {
+		// Report in line order, malformed lines among the decided ones.
+		k := 0
+		for _, b := range batch {
+			sum.Lines++
+			if b.err != nil {
+				reject(b.n, b.err)
+				continue
+			}
+			res := results[k]
+			k++
 			switch {
 			case res.Err != nil:
-				reject(nums[i], res.Err)
+				reject(b.n, res.Err)
 			case res.Duplicate:
 				sum.Duplicates++
 			default:

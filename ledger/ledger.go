@@ -197,17 +197,16 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 		err := domain.Err(domain.CodeMissingField, "request_id is required")
 		return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
 	}
-	at, err := l.stamp(meta)
-	if err != nil {
-		return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
-	}
 	stream := c.PaymentID().Stream()
 	e, ok := overlay[stream]
 	if !ok {
+		var err error
 		if e, err = l.load(ctx, stream); err != nil {
 			return plan{}, err
 		}
 	}
+	// Idempotency first: a retry is answered with its original result even
+	// when its time would no longer be accepted (a re-run import).
 	h := RequestHash(c)
 	if prev, ok := e.requests[meta.RequestID]; ok {
 		if !prev.hash.IsZero() && prev.hash != h {
@@ -217,6 +216,10 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 		r := prev.res
 		r.Duplicate = true
 		return plan{res: r}, nil
+	}
+	at, err := l.stamp(meta)
+	if err != nil {
+		return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
 	}
 	evs, err := e.p.Decide(c, at)
 	if err != nil {
@@ -231,7 +234,12 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 	} else {
 		req.Expected = domain.NoStream()
 	}
-	next := &entry{p: e.p, rev: e.rev, requests: e.requests}
+	// The next state knows this request too, so a retry later in the same
+	// batch is answered as a duplicate; commit fills in the position.
+	next := &entry{p: e.p, rev: e.rev, requests: make(map[string]appliedRequest, len(e.requests)+1)}
+	for k, v := range e.requests {
+		next.requests[k] = v
+	}
 	for _, ev := range evs {
 		data, err := domain.EncodeEvent(ev)
 		if err != nil {
@@ -248,7 +256,9 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 	if l.opt.Import && at.After(l.lastTime) {
 		l.lastTime = at
 	}
-	return plan{res: Result{Accepted: true, Code: resultCode(evs), Time: at, Events: evs}, req: req, next: next, hash: h, rid: meta.RequestID}, nil
+	res := Result{Accepted: true, Code: resultCode(evs), Time: at, Events: evs}
+	next.requests[meta.RequestID] = appliedRequest{hash: h, res: res}
+	return plan{res: res, req: req, next: next, hash: h, rid: meta.RequestID}, nil
 }
 
 // commit caches the state an append led to. Called with l.mu held.
@@ -262,12 +272,7 @@ func (l *Ledger) commit(p plan, ar domain.AppendResult) Result {
 		delete(l.cache, p.req.Stream)
 		return res
 	}
-	reqs := make(map[string]appliedRequest, len(p.next.requests)+1)
-	for k, v := range p.next.requests {
-		reqs[k] = v
-	}
-	reqs[p.rid] = appliedRequest{hash: p.hash, res: res}
-	p.next.requests = reqs
+	p.next.requests[p.rid] = appliedRequest{hash: p.hash, res: res}
 	l.put(p.req.Stream, p.next)
 	return res
 }
