@@ -18,6 +18,8 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	store  string // --store: an embedded file path, or a URL of another engine
+
+	secretsDir string // --secrets (env UPAY_SECRETS); "" = beside the store file
 }
 
 // exitError carries a process exit code through cobra.
@@ -42,6 +44,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		defStore = "upay.db"
 	}
 	root.PersistentFlags().StringVar(&a.store, "store", defStore, "event store: path of the embedded SQLite file, or a URL (env UPAY_STORE)")
+	root.PersistentFlags().StringVar(&a.secretsDir, "secrets", os.Getenv("UPAY_SECRETS"), "secret store directory (env UPAY_SECRETS; default: <store>.secrets)")
 	for _, sub := range subcommands {
 		root.AddCommand(sub(a))
 	}
