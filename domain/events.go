@@ -54,7 +54,7 @@ type CardDeclined struct {
 	CardLast4       string     `json:"card_last4"`
 	CardFingerprint string     `json:"card_fingerprint"`
 	Terminal        string     `json:"terminal,omitempty"`
-	Result          string     `json:"result"`                 // ng-xx
+	Result          string     `json:"result"`                      // ng-xx
 	CardCompanyCode string     `json:"card_company_code,omitempty"` // Gxx
 }
 

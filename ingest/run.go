@@ -21,7 +21,7 @@ type Options struct {
 	// MaxReported caps the lines written to Rejects (0: no cap); the rest are
 	// counted in the summary only, and a note says so.
 	MaxReported int
-	Progress  io.Writer // progress lines (stderr); nil for none
+	Progress    io.Writer // progress lines (stderr); nil for none
 }
 
 // Summary counts what a run did.

@@ -30,7 +30,7 @@ type Transaction struct {
 	Payment       domain.PaymentID
 	Merchant      domain.MerchantID
 	Kind          domain.Kind
-	Brand         string // card brand, or "emoney"
+	Brand         string     // card brand, or "emoney"
 	Amount        domain.Yen // authorized (card) or debited (e-money) amount
 	Captured      domain.Yen // money taken: card captures, e-money successes
 	Refunded      domain.Yen
