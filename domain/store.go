@@ -194,6 +194,10 @@ type EventStore interface {
 	// first the backlog (catch-up), then live appends, with none skipped or
 	// repeated. The subscription ends when ctx is cancelled.
 	Subscribe(ctx context.Context, from Position) (Subscription, error)
+	// RequestHash returns the content hash recorded with an applied request
+	// id, ok false when the id was never applied. A restarted ledger uses it
+	// to tell a retry (same hash) from a reused id (other hash).
+	RequestHash(ctx context.Context, requestID string) (h Hash, ok bool, err error)
 	// Last returns the most recently committed event, ok false on an empty store.
 	Last(ctx context.Context) (ev RecordedEvent, ok bool, err error)
 	// Close releases the store.

@@ -16,7 +16,7 @@ import (
 
 // Options tune a run.
 type Options struct {
-	BatchSize int       // commands per store transaction; 0 means 1000
+	BatchSize int       // commands per store transaction; 0 means 5000
 	Rejects   io.Writer // one line per rejected or malformed input line; nil discards
 	// MaxReported caps the lines written to Rejects (0: no cap); the rest are
 	// counted in the summary only, and a note says so.
@@ -76,7 +76,7 @@ type numbered struct {
 // not failures.
 func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Options) (Summary, error) {
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 1000
+		opt.BatchSize = 5000
 	}
 	start := time.Now()
 	sum := Summary{Rejected: map[string]int{}}

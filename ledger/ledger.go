@@ -96,7 +96,7 @@ func New(ctx context.Context, store domain.EventStore, opt Options) (*Ledger, er
 func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		l.mu.Lock()
-		plan, err := l.plan(ctx, c, nil)
+		plan, err := l.plan(ctx, c, nil, false)
 		l.mu.Unlock()
 		if err != nil {
 			return Result{}, err
@@ -135,7 +135,7 @@ func (l *Ledger) HandleBatch(ctx context.Context, cmds []domain.Command) ([]Resu
 	l.mu.Lock()
 	overlay := map[domain.StreamID]*entry{}
 	for i, c := range cmds {
-		p, err := l.plan(ctx, c, overlay)
+		p, err := l.plan(ctx, c, overlay, true)
 		if err != nil {
 			l.mu.Unlock()
 			return nil, err
@@ -191,7 +191,13 @@ type plan struct {
 
 // plan decides c against the cached (or overlaid, within a batch) state.
 // Called with l.mu held.
-func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.StreamID]*entry) (plan, error) {
+//
+// With optimistic set, a command that creates a payment (authorize, e-money
+// debit) on a stream the cache does not hold is planned as the stream's
+// first append without reading it: bulk ingest creates far more payments
+// than it revisits, and NoStream makes the store refuse the append if the
+// stream exists after all; the caller then retries without optimism.
+func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.StreamID]*entry, optimistic bool) (plan, error) {
 	meta := c.Meta()
 	if meta.RequestID == "" {
 		err := domain.Err(domain.CodeMissingField, "request_id is required")
@@ -199,6 +205,17 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 	}
 	stream := c.PaymentID().Stream()
 	e, ok := overlay[stream]
+	if !ok {
+		e, ok = l.cache[stream]
+	}
+	if !ok && optimistic && createsPayment(c) {
+		// A rejection decided on the unread stream may be a retry of an
+		// applied request (a re-run import): then decide on the real stream.
+		p, err := l.plan(ctx, c, map[domain.StreamID]*entry{stream: {requests: map[string]appliedRequest{}}}, false)
+		if err != nil || p.res.Err == nil {
+			return p, err
+		}
+	}
 	if !ok {
 		var err error
 		if e, err = l.load(ctx, stream); err != nil {
@@ -209,7 +226,7 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 	// when its time would no longer be accepted (a re-run import).
 	h := RequestHash(c)
 	if prev, ok := e.requests[meta.RequestID]; ok {
-		if !prev.hash.IsZero() && prev.hash != h {
+		if prev.hash != h {
 			err := domain.Err(domain.CodeRequestReused, "request %s was applied with other content", meta.RequestID)
 			return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
 		}
@@ -318,7 +335,11 @@ func (l *Ledger) load(ctx context.Context, stream domain.StreamID) (*entry, erro
 		// Events of one request are contiguous; close the group at its end.
 		if i == len(evs)-1 || evs[i+1].RequestID != r.RequestID {
 			if r.RequestID != "" {
-				e.requests[r.RequestID] = appliedRequest{hash: storedHash(ctx, l.store, r.RequestID), res: Result{
+				h, _, err := l.store.RequestHash(ctx, r.RequestID)
+				if err != nil {
+					return nil, err
+				}
+				e.requests[r.RequestID] = appliedRequest{hash: h, res: Result{
 					Accepted: true, Code: resultCode(pending), Position: r.Position, Time: r.Time, Events: pending}}
 			}
 			pending = nil
@@ -326,20 +347,6 @@ func (l *Ledger) load(ctx context.Context, stream domain.StreamID) (*entry, erro
 	}
 	l.put(stream, e)
 	return e, nil
-}
-
-// storedHash is the request hash kept by the store when it can tell it.
-// The zero hash (a store that cannot tell) makes a retry a duplicate
-// without comparing content.
-func storedHash(ctx context.Context, s domain.EventStore, rid string) domain.Hash {
-	if rh, ok := s.(interface {
-		RequestHash(context.Context, string) (domain.Hash, bool, error)
-	}); ok {
-		if h, found, err := rh.RequestHash(ctx, rid); err == nil && found {
-			return h
-		}
-	}
-	return domain.Hash{}
 }
 
 func (l *Ledger) put(s domain.StreamID, e *entry) {
@@ -355,6 +362,14 @@ func (l *Ledger) forget(s domain.StreamID) {
 	l.mu.Lock()
 	delete(l.cache, s)
 	l.mu.Unlock()
+}
+
+func createsPayment(c domain.Command) bool {
+	switch c.(type) {
+	case domain.Authorize, domain.EmoneyDebitCmd:
+		return true
+	}
+	return false
 }
 
 // resultCode is the manual's result code an accepted command shows.

@@ -97,11 +97,14 @@ func TestIdempotentRetries(t *testing.T) {
 			t.Fatalf("retry %d: %+v %v (first %+v)", i, again, err, first)
 		}
 	}
-	// The same id with other content is not a retry.
+	// The same id with other content is not a retry, also for a restarted
+	// process that has to ask the store what the id was applied with.
 	other := authorize("r1", "p1")
 	other.Amount = 6000
-	if res, _ := l.Handle(ctx, other); res.Code != domain.CodeRequestReused {
-		t.Fatalf("reused id: %+v", res)
+	for i, led := range []*ledger.Ledger{l, must(ledger.New(ctx, s, ledger.Options{}))} {
+		if res, _ := led.Handle(ctx, other); res.Code != domain.CodeRequestReused {
+			t.Fatalf("reused id %d: %+v", i, res)
+		}
 	}
 	// ... also on another payment's stream, where only the store can tell.
 	if res, _ := l.Handle(ctx, authorize("r1", "p2")); res.Code != domain.CodeRequestReused {

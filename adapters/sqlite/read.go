@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -56,6 +57,23 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, opt domain.Re
 
 // Last returns the most recently committed event; ok is false on an empty
 // store. Errors: U3003.
+// RequestHash returns the content hash stored with an applied request id.
+func (s *Store) RequestHash(ctx context.Context, requestID string) (domain.Hash, bool, error) {
+	var h domain.Hash
+	var raw []byte
+	err := s.rs.request.QueryRowContext(ctx, requestID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, false, nil
+	}
+	if err != nil {
+		return h, false, storeErr(err, "read request %q", requestID)
+	}
+	if err := setHash(&h, raw, "request hash of %q", requestID); err != nil {
+		return h, false, err
+	}
+	return h, true, nil
+}
+
 func (s *Store) Last(ctx context.Context) (domain.RecordedEvent, bool, error) {
 	rows, err := s.rs.last.QueryContext(ctx)
 	if err != nil {

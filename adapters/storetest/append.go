@@ -96,6 +96,14 @@ func testIdempotency(t *testing.T, s domain.EventStore) {
 		t.Fatalf("after a retry the log has %d events, want 2", n)
 	}
 
+	// The store tells a restarted writer what content the id was applied with.
+	if h, ok, err := s.RequestHash(ctx, "req-1"); err != nil || !ok || h != hashOf("content-1") {
+		t.Fatalf("RequestHash(req-1) = %s, %v, %v; want the hash of content-1", h, ok, err)
+	}
+	if _, ok, err := s.RequestHash(ctx, "never-applied"); err != nil || ok {
+		t.Fatalf("RequestHash(never-applied) = %v, %v; want not found", ok, err)
+	}
+
 	// Still a duplicate after the stream moved on.
 	mustAppend(t, s, domain.AppendRequest{Stream: "pay-1", Expected: domain.Exact(1), Events: events("p1-more", 1)})
 	again, err = s.Append(ctx, req)

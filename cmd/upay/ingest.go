@@ -91,7 +91,7 @@ were rejected, 1 on a failure of the store (what was committed before stays).`,
 		},
 	}
 	cmd.Flags().BoolVar(&importMode, "import", false, "take each line's \"at\" as the processing time (history, scenarios)")
-	cmd.Flags().IntVar(&batch, "batch", 1000, "commands per store transaction")
+	cmd.Flags().IntVar(&batch, "batch", 5000, "commands per store transaction")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected line's number, code and reason to this file (default: the first 1,000 on stderr)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
