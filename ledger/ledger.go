@@ -96,6 +96,7 @@ func New(ctx context.Context, store domain.EventStore, opt Options) (*Ledger, er
 func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		l.mu.Lock()
+		before := l.lastTime
 		plan, err := l.plan(ctx, c, nil, false)
 		l.mu.Unlock()
 		if err != nil {
@@ -105,6 +106,9 @@ func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 			return plan.res, nil
 		}
 		ar, err := l.store.Append(ctx, *plan.req)
+		if err != nil {
+			l.rewind(before)
+		}
 		if errors.Is(err, domain.ErrConcurrency) && attempt < 8 {
 			l.forget(plan.req.Stream)
 			continue
@@ -133,6 +137,7 @@ func (l *Ledger) HandleBatch(ctx context.Context, cmds []domain.Command) ([]Resu
 	reqs := make([]domain.AppendRequest, 0, len(cmds))
 	index := make([]int, 0, len(cmds))
 	l.mu.Lock()
+	before := l.lastTime
 	overlay := map[domain.StreamID]*entry{}
 	for i, c := range cmds {
 		p, err := l.plan(ctx, c, overlay, true)
@@ -154,6 +159,7 @@ func (l *Ledger) HandleBatch(ctx context.Context, cmds []domain.Command) ([]Resu
 	}
 	ars, err := l.store.AppendBatch(ctx, reqs)
 	if err != nil {
+		l.rewind(before)
 		var be *domain.BatchError
 		if errors.As(err, &be) && (errors.Is(be.Err, domain.ErrConcurrency) || errors.Is(be.Err, domain.ErrRequestReused)) {
 			for _, r := range reqs {
@@ -356,6 +362,17 @@ func (l *Ledger) put(s domain.StreamID, e *entry) {
 		clear(l.cache)
 	}
 	l.cache[s] = e
+}
+
+// rewind undoes the import clock's advance by a plan whose append failed.
+// Import mode assumes one importer at a time (history is loaded in order);
+// live mode never reads lastTime.
+func (l *Ledger) rewind(before time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lastTime.After(before) {
+		l.lastTime = before
+	}
 }
 
 func (l *Ledger) forget(s domain.StreamID) {
