@@ -47,6 +47,15 @@ const (
 	CodeWrongKind        = "U2204" // card command on an e-money payment or the reverse
 	CodeMerchantMismatch = "U2205" // command names another merchant than the payment's
 
+	// Merchants and contracts (U23xx).
+	CodeMerchantExists     = "U2301" // merchant id already registered
+	CodeMerchantUnknown    = "U2302" // merchant not registered
+	CodeInvalidRate        = "U2303" // rate not a decimal in 0..100 with at most 4 decimals
+	CodeRateInClosedPeriod = "U2304" // rate change effective in a period that has closed
+
+	// Bank transfer file (U4xxx).
+	CodeBankFileChars = "U4001" // a name holds characters a Zengin bank file cannot carry
+
 	// Store (U3xxx).
 	CodeConcurrency    = "U3001" // expected revision did not hold
 	CodeRequestReused  = "U3002" // request id reused with different content

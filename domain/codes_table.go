@@ -453,6 +453,30 @@ var catalogue = []Code{
 		Remedy:  "対象の取引を行った加盟店で、改めて実行してください。",
 		Note:    "command names another merchant than the payment's"},
 
+	// U23xx: merchants and contracts.
+	{Code: CodeMerchantExists, Category: "ledger: merchants", Source: "ledger",
+		Message: "加盟店IDは既に登録されています。",
+		Remedy:  "加盟店IDをご確認ください。登録内容の変更は変更コマンドで行ってください。",
+		Note:    "merchant id already registered"},
+	{Code: CodeMerchantUnknown, Category: "ledger: merchants", Source: "ledger",
+		Message: "加盟店が登録されていません。",
+		Remedy:  "加盟店IDをご確認のうえ、未登録の場合は先に加盟店を登録してください。",
+		Note:    "merchant not registered"},
+	{Code: CodeInvalidRate, Category: "ledger: merchants", Source: "ledger",
+		Message: "料率が不正です。",
+		Remedy:  "料率は0〜100の範囲で、小数点以下4桁までのパーセントで指定してください。",
+		Note:    "rate not a decimal in 0..100 with at most 4 decimals"},
+	{Code: CodeRateInClosedPeriod, Category: "ledger: merchants", Source: "ledger",
+		Message: "締め済みの期間に料率変更を適用することはできません。",
+		Remedy:  "適用開始日を、締め日を過ぎていない期間の日付で指定してください。",
+		Note:    "rate change effective in a period that has closed"},
+
+	// U4xxx: bank transfer file.
+	{Code: CodeBankFileChars, Category: "ledger: bank file", Source: "ledger",
+		Message: "振込データに使用できない文字が含まれています。",
+		Remedy:  "口座名義は半角カタカナ（小書き文字・長音記号を除く）、半角英大文字、数字、スペース、( ) - . / , ｢ ｣ で入力してください。",
+		Note:    "a name holds characters a Zengin bank file cannot carry"},
+
 	// U3xxx: store.
 	{Code: CodeConcurrency, Category: "ledger: store", Source: "ledger",
 		Message: "他の処理と競合しました。",
