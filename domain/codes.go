@@ -53,6 +53,13 @@ const (
 	CodeInvalidRate        = "U2303" // rate not a decimal in 0..100 with at most 4 decimals
 	CodeRateInClosedPeriod = "U2304" // rate change effective in a period that has closed
 
+	// Payouts (U24xx).
+	CodeBatchTooEarly    = "U2401" // payout batch before every period it pays has closed
+	CodePayoutOutOfOrder = "U2402" // payout for a payday earlier than one already issued
+	CodeNotPayday        = "U2403" // date is not a payday of any settlement period
+	CodePayoutNotFound   = "U2404" // no payout for that merchant and payday
+	CodePayoutMarked     = "U2405" // payout already has its bank outcome, or was not transferred
+
 	// Bank transfer file (U4xxx).
 	CodeBankFileChars = "U4001" // a name holds characters a Zengin bank file cannot carry
 

@@ -471,6 +471,28 @@ var catalogue = []Code{
 		Remedy:  "適用開始日を、締め日を過ぎていない期間の日付で指定してください。",
 		Note:    "rate change effective in a period that has closed"},
 
+	// U24xx: payouts.
+	{Code: CodeBatchTooEarly, Category: "ledger: payouts", Source: "ledger",
+		Message: "締め日を過ぎていない期間を含むため、支払バッチを実行できません。",
+		Remedy:  "対象期間の締め日の翌日以降（通常は支払通知日）に実行してください。",
+		Note:    "payout batch before every period it pays has closed"},
+	{Code: CodePayoutOutOfOrder, Category: "ledger: payouts", Source: "ledger",
+		Message: "より後の支払日の支払が既に発行されています。",
+		Remedy:  "支払バッチは支払日の順に実行してください。訂正は後続の支払で調整してください。",
+		Note:    "payout for a payday earlier than one already issued"},
+	{Code: CodeNotPayday, Category: "ledger: payouts", Source: "ledger",
+		Message: "指定日は支払日ではありません。",
+		Remedy:  "upay calendar paydays で支払日を確認のうえ、改めて指定してください。",
+		Note:    "date is not a payday of any settlement period"},
+	{Code: CodePayoutNotFound, Category: "ledger: payouts", Source: "ledger",
+		Message: "対象の支払が存在しません。",
+		Remedy:  "加盟店IDと支払日をご確認ください。",
+		Note:    "no payout for that merchant and payday"},
+	{Code: CodePayoutMarked, Category: "ledger: payouts", Source: "ledger",
+		Message: "この支払には振込結果を記録できません。",
+		Remedy:  "振込結果は、振込を行った支払に一度だけ記録できます。",
+		Note:    "payout already has its bank outcome, or was not transferred"},
+
 	// U4xxx: bank transfer file.
 	{Code: CodeBankFileChars, Category: "ledger: bank file", Source: "ledger",
 		Message: "振込データに使用できない文字が含まれています。",
