@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/rickb777/date"
+	"github.com/spf13/cobra"
+
+	"upay/domain"
+	"upay/payouts"
+	"upay/settlement"
+)
+
+func init() { register(newPayoutCmd) }
+
+// payoutBatch wires a payout batch to the stores; totals are opened only
+// by the commands that compute.
+func (a *app) payoutBatch() (*payouts.Batch, func(), error) {
+	svc, done, err := a.merchantService()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &payouts.Batch{Store: svc.Store, Merchants: svc, Calendar: settlement.DefaultCalendar()}, done, nil
+}
+
+func parseDay(flag, s string) (date.Date, error) {
+	d, err := date.ParseISO(s)
+	if err != nil {
+		return date.Date{}, domain.Err(domain.CodeInvalidField, "%s %q is not a date YYYY-MM-DD", flag, s)
+	}
+	return d, nil
+}
+
+func newPayoutCmd(a *app) *cobra.Command {
+	root := &cobra.Command{Use: "payout", Short: "Payout batches: run, list, show, record the bank's outcome"}
+	// run is added in payout_run.go once the read models are wired
+
+	var payday string
+	list := &cobra.Command{
+		Use:   "list --payday DATE",
+		Short: "List the payouts issued for a payday",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			day, err := parseDay("--payday", payday)
+			if err != nil {
+				return err
+			}
+			b, done, err := a.payoutBatch()
+			if err != nil {
+				return err
+			}
+			defer done()
+			ms, err := b.Merchants.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var rows []payouts.Outcome
+			for _, m := range ms {
+				p, state, err := b.Show(cmd.Context(), m.ID, day)
+				if domain.CodeOf(err) == domain.CodePayoutNotFound {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				rows = append(rows, payouts.Outcome{Merchant: m.ID, Status: state, Payout: p})
+			}
+			printPayouts(a.stdout, rows)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&payday, "payday", "", "payday (YYYY-MM-DD)")
+
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show MERCHANT PAYDAY",
+		Short: "Show every figure of one payout",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			day, err := parseDay("PAYDAY", args[1])
+			if err != nil {
+				return err
+			}
+			b, done, err := a.payoutBatch()
+			if err != nil {
+				return err
+			}
+			defer done()
+			p, state, err := b.Show(cmd.Context(), domain.MerchantID(args[0]), day)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					domain.PayoutIssued
+					State string `json:"state"`
+				}{p, state})
+			}
+			printPayout(a.stdout, p, state)
+			return nil
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	mark := func(use string, paid bool) *cobra.Command {
+		var reason string
+		c := &cobra.Command{
+			Use:   use + " MERCHANT PAYDAY",
+			Short: map[bool]string{true: "Record that the bank executed the transfer", false: "Record that the bank returned the transfer (組戻し)"}[paid],
+			Args:  cobra.ExactArgs(2),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				day, err := parseDay("PAYDAY", args[1])
+				if err != nil {
+					return err
+				}
+				b, done, err := a.payoutBatch()
+				if err != nil {
+					return err
+				}
+				defer done()
+				if err := b.Mark(cmd.Context(), domain.MerchantID(args[0]), day, paid, reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s %s: %s\n", args[0], args[1], use)
+				return nil
+			},
+		}
+		if !paid {
+			c.Flags().StringVar(&reason, "reason", "", "why the bank returned it")
+		}
+		return c
+	}
+	root.AddCommand(list, show, mark("mark-paid", true), mark("mark-returned", false))
+	return root
+}
+
+func yen(v domain.Yen) string {
+	s := fmt.Sprint(v)
+	neg := v < 0
+	if neg {
+		s = s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3+2)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "¥-" + string(out)
+	}
+	return "¥" + string(out)
+}
+
+func printPayouts(w io.Writer, rows []payouts.Outcome) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "MERCHANT\tSTATUS\tNOTICE NO\tLINES\tFEE\tFEE TAX\tPRIOR\tTRANSFER FEE\tNET\tCARRIED\t")
+	for _, o := range rows {
+		p := o.Payout
+		if o.Status == payouts.NoLines || o.Status == payouts.Failed {
+			msg := ""
+			if o.Err != nil {
+				msg = o.Err.Error()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\n", o.Merchant, o.Status, msg)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", o.Merchant, o.Status, p.NoticeNo, len(p.Lines), yen(p.FeeTotal), yen(p.FeeTax),
+			yen(p.PriorPeriod), yen(p.TransferFee+p.TransferFeeTax), yen(p.Net), yen(p.CarriedForward))
+	}
+	tw.Flush()
+}
+
+func printPayout(w io.Writer, p domain.PayoutIssued, state string) {
+	fmt.Fprintf(w, "通知書No %s  (%s)\n%s 様  ご担当者: %s 様\nお振込み予定日 %s  支払通知日 %s\n\n", p.NoticeNo, state, p.Name, p.Contact, p.Payday, p.NoticeDate)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "カード種類\t取扱期間\t取引件数\t売上金額\t料率\t決済手数料\t金額\t")
+	for _, l := range p.Lines {
+		fmt.Fprintf(tw, "%s\t%s..%s\t%d\t%s\t%s%%\t%s\t%s\t\n", l.Group, l.PeriodStart, l.PeriodEnd, l.Count, yen(l.Sales), l.Rate, yen(l.Fee), yen(l.Amount))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n決済手数料にかかる消費税 (%s%%)  %s\n前期末精算金額              %s\n振込手数料                  %s\n振込手数料にかかる消費税    %s\n差引お振込金額              %s\n",
+		p.FeeTaxRate, yen(p.FeeTax), yen(p.PriorPeriod), yen(p.TransferFee), yen(p.TransferFeeTax), yen(p.Net))
+	if !p.Transferred {
+		fmt.Fprintf(w, "繰越金額 (次回へ)            %s\n", yen(p.CarriedForward))
+	}
+	fmt.Fprintf(w, "\n%s %s  %s %s  %s  %s  %s\n", p.Bank.BankCode, p.Bank.BankName, p.Bank.BranchCode, p.Bank.BranchName, p.Bank.Type, maskAccount(p.Bank.Number), p.Bank.Holder)
+}
+
+// maskAccount shows the last three digits, as the notice does (***567).
+func maskAccount(n string) string {
+	if len(n) <= 3 {
+		return n
+	}
+	return "***" + n[len(n)-3:]
+}
