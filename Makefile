@@ -9,7 +9,7 @@ BIN := bin/upay
 DEMO := demo
 # Packages with concurrency run again under the race detector.
 RACE_PKGS := ./ledger/... ./ingest/... ./adapters/secretfile/... ./adapters/sqlite/... ./adapters/storetest/...
-DEB_PKGS := 7zip
+DEB_PKGS := 7zip poppler-utils fonts-ipaexfont-gothic
 
 .PHONY: all build test test-race bench lint fmt demo deps clean fuzz
 
