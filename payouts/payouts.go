@@ -202,6 +202,15 @@ func (b *Batch) compute(ctx context.Context, m domain.Merchant, periods []settle
 	} else if ok {
 		return Outcome{Merchant: m.ID, Status: AlreadyIssued, Payout: prev}, nil, nil
 	}
+	// Lines first: a merchant with nothing to pay on this payday has no
+	// payout, whatever its history (re-running a past payday is a no-op).
+	lines, err := b.lines(ctx, m, periods)
+	if err != nil {
+		return Outcome{}, nil, err
+	}
+	if len(lines) == 0 {
+		return Outcome{Merchant: m.ID, Status: NoLines}, nil, nil
+	}
 	hist, err := b.Store.ReadStream(ctx, domain.PayoutIndexStream(m.ID), 0, domain.ReadOptions{})
 	if err != nil {
 		return Outcome{}, nil, err
@@ -220,13 +229,6 @@ func (b *Batch) compute(ctx context.Context, m domain.Merchant, periods []settle
 			return Outcome{}, nil, domain.Err(domain.CodePayoutOutOfOrder,
 				"merchant %s was already paid out for the later payday %s: payouts are issued in payday order", m.ID, prior.Payday)
 		}
-	}
-	lines, err := b.lines(ctx, m, periods)
-	if err != nil {
-		return Outcome{}, nil, err
-	}
-	if len(lines) == 0 {
-		return Outcome{Merchant: m.ID, Status: NoLines}, nil, nil
 	}
 	taxRate, err := decimal.NewFromString(m.FeeTaxRate)
 	if err != nil {

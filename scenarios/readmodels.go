@@ -1,0 +1,32 @@
+package scenarios
+
+import (
+	"context"
+	"path/filepath"
+
+	"upay/adapters/sqlitemodels"
+	"upay/domain"
+	"upay/projections"
+)
+
+// ReadModels is the production OpenTotals: the embedded read models
+// (adapters/sqlitemodels) in a file beside the scenario's store, kept in
+// step with it by a projections.Runner, exactly as `upay payout run` reads
+// them. The runner catches them up before every payout_run step.
+func ReadModels(_ context.Context, store domain.EventStore, dir string) (Totals, func() error, error) {
+	m, err := sqlitemodels.Open(sqlitemodels.PathFor(filepath.Join(dir, "upay.db")), sqlitemodels.Options{Events: store})
+	if err != nil {
+		return nil, nil, err
+	}
+	return readModels{Models: m, run: projections.NewRunner(store, m, projections.RunnerOptions{})}, m.Close, nil
+}
+
+type readModels struct {
+	*sqlitemodels.Models
+	run *projections.Runner
+}
+
+func (r readModels) CatchUp(ctx context.Context) error {
+	_, err := r.run.CatchUp(ctx)
+	return err
+}
