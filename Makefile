@@ -48,14 +48,26 @@ bench:
 fuzz:
 	$(GO) test ./ingest/ -run='^$$' -fuzz=FuzzDecode -fuzztime=30s
 
-# demo: a generated month for 3 merchants, ingested into a fresh embedded
-# store under ./demo, then a check of the hash chain.
+# demo: the whole month on the embedded store under ./demo: generate and
+# ingest October 2019 for 3 merchants, verify the hash chains, register the
+# merchants (the third banks with Mizuho: no transfer fee), run the payout
+# batches of the month's paydays and print them, then read the projections.
+DEMO_STORE := $(DEMO)/upay.db
 demo: build
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN) gen --merchants 3 --days 30 --per-day 300 --seed 1 --start 2019-10-01 -o $(DEMO)/month.jsonl
-	$(BIN) --store $(DEMO)/upay.db ingest --import $(DEMO)/month.jsonl
-	$(BIN) --store $(DEMO)/upay.db events --verify
-	@echo "demo store: $(DEMO)/upay.db   (try: $(BIN) --store $(DEMO)/upay.db events --limit 20)"
+	$(BIN) --store $(DEMO_STORE) ingest -q --import $(DEMO)/month.jsonl
+	$(BIN) --store $(DEMO_STORE) events --verify
+	@for i in 1 2 3; do bank=0010; bname=りそな銀行; if [ $$i = 3 ]; then bank=0001; bname=みずほ銀行; fi; \
+	  $(BIN) --store $(DEMO_STORE) merchant add --id 27000000$$i --name "デモ商店$$i" --contact "担当 $$i" \
+	    --email shop$$i@example.jp --bank-code $$bank --bank-name $$bname --branch-code 101 --branch-name 本店 \
+	    --account-number 123456$$i --holder "ﾃﾞﾓｼﾖｳﾃﾝ$$i" --rate-visa-master 3.24 --rate-jcb-other 3.74 \
+	    --rate-emoney 3.24 --notice-password 12345678$$i || exit 1; done
+	$(BIN) --store $(DEMO_STORE) calendar paydays --from 2019-10 --to 2019-10
+	@for d in 2019-10-31 2019-11-15 2019-11-29; do echo; echo "== payout batch for $$d"; \
+	  $(BIN) --store $(DEMO_STORE) payout run -q --payday $$d || exit 1; done
+	@echo; $(BIN) --store $(DEMO_STORE) payout show 270000001 2019-10-31
+	@echo "demo store: $(DEMO_STORE)   (try: $(BIN) --store $(DEMO_STORE) payout list --payday 2019-10-31)"
 
 clean:
 	rm -rf bin $(DEMO)

@@ -36,7 +36,7 @@ func parseDay(flag, s string) (date.Date, error) {
 
 func newPayoutCmd(a *app) *cobra.Command {
 	root := &cobra.Command{Use: "payout", Short: "Payout batches: run, list, show, record the bank's outcome"}
-	// run is added in payout_run.go once the read models are wired
+	root.AddCommand(newPayoutRunCmd(a))
 
 	var payday string
 	list := &cobra.Command{
@@ -139,25 +139,6 @@ func newPayoutCmd(a *app) *cobra.Command {
 	return root
 }
 
-func yen(v domain.Yen) string {
-	s := fmt.Sprint(v)
-	neg := v < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+2)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "¥-" + string(out)
-	}
-	return "¥" + string(out)
-}
-
 func printPayouts(w io.Writer, rows []payouts.Outcome) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "MERCHANT\tSTATUS\tNOTICE NO\tLINES\tFEE\tFEE TAX\tPRIOR\tTRANSFER FEE\tNET\tCARRIED\t")
@@ -191,12 +172,4 @@ func printPayout(w io.Writer, p domain.PayoutIssued, state string) {
 		fmt.Fprintf(w, "繰越金額 (次回へ)            %s\n", yen(p.CarriedForward))
 	}
 	fmt.Fprintf(w, "\n%s %s  %s %s  %s  %s  %s\n", p.Bank.BankCode, p.Bank.BankName, p.Bank.BranchCode, p.Bank.BranchName, p.Bank.Type, maskAccount(p.Bank.Number), p.Bank.Holder)
-}
-
-// maskAccount shows the last three digits, as the notice does (***567).
-func maskAccount(n string) string {
-	if len(n) <= 3 {
-		return n
-	}
-	return "***" + n[len(n)-3:]
 }
