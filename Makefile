@@ -51,7 +51,8 @@ fuzz:
 # demo: the whole month on the embedded store under ./demo: generate and
 # ingest October 2019 for 3 merchants, verify the hash chains, register the
 # merchants (the third banks with Mizuho: no transfer fee), run the payout
-# batches of the month's paydays and print them, then read the projections.
+# batches of the month's paydays and print them, then read the projections
+# (an admin search and a balance).
 DEMO_STORE := $(DEMO)/upay.db
 demo: build
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
@@ -67,6 +68,10 @@ demo: build
 	@for d in 2019-10-31 2019-11-15 2019-11-29; do echo; echo "== payout batch for $$d"; \
 	  $(BIN) --store $(DEMO_STORE) payout run -q --payday $$d || exit 1; done
 	@echo; $(BIN) --store $(DEMO_STORE) payout show 270000001 2019-10-31
+	@echo; echo "== admin search: merchant 270000001, 2019-10-15, amounts from 50,000 yen"
+	$(BIN) --store $(DEMO_STORE) tx search --merchant 270000001 --from 2019-10-15 --to 2019-10-15 --min 50000
+	@echo; echo "== balance of 270000001 as of 2019-10-31"
+	$(BIN) --store $(DEMO_STORE) balance 270000001 --as-of 2019-10-31
 	@echo "demo store: $(DEMO_STORE)   (try: $(BIN) --store $(DEMO_STORE) payout list --payday 2019-10-31)"
 
 clean:
