@@ -195,10 +195,17 @@ func testKeysetPaging(t *testing.T, e *env) {
 	for i := range 40 {
 		e.sale(fmt.Sprintf("k%02d", i), domain.MerchantID(fmt.Sprintf("27000000%d", 1+i%3)), domain.Visa, domain.Yen(500*(1+i%7)), day(4+i/10, 10+float64(i%10)*0.5))
 	}
+	// Sold and refunded within one week: found once by a search whose
+	// range holds both dates, also on the per-day merged form.
+	e.sale("both", mB, domain.Visa, 3000, day(9, 10))
+	e.refund("both", 500, day(10, 10))
+	e.refund("same-00", 1000, day(10, 11)) // sold on the 3rd, refunded on the 10th
 	e.catchUp()
 	o := e.oracle()
 	for _, q := range []projections.TxQuery{
 		{Limit: 7}, {Limit: 1}, {Limit: 3, Merchant: mB}, {Limit: 4, From: d(3), To: d(6)}, {Limit: 5, MinAmount: yen(1000), MaxAmount: yen(2500)},
+		{Limit: 2, Merchant: mB, From: d(9), To: d(10)}, {Limit: 4, Merchant: mB, From: d(3), To: d(9)}, {Limit: 6, Merchant: mB, From: d(3), To: d(10)},
+		{Limit: 3, Merchant: mB, From: d(10), To: d(10), Status: projections.StatusPartiallyRefunded},
 	} {
 		got := e.check(o, q)
 		seen := map[domain.PaymentID]bool{}
@@ -211,6 +218,9 @@ func testKeysetPaging(t *testing.T, e *env) {
 	}
 	if rows := o.rows(projections.TxQuery{Merchant: mB, From: d(3), To: d(3)}); len(rows) < 25 || rows[0].Payment != "same-24" {
 		t.Fatalf("same-instant rows are not ordered by payment id descending: %s", ids(rows))
+	}
+	if rows := o.rows(projections.TxQuery{Merchant: mB, From: d(10), To: d(10)}); ids(rows) != "both,same-00" {
+		t.Fatalf("refunds on the 10th: %s", ids(rows))
 	}
 }
 

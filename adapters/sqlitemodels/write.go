@@ -331,9 +331,18 @@ func (m *Models) Reset(ctx context.Context, names []string) (err error) {
 	return wt.Commit()
 }
 
-// Ready recreates the listing's indexes if a Reset dropped them. It is
-// cheap when they exist.
+// Ready recreates the listing's indexes if a Reset dropped them. When
+// they all exist (the usual case: every reader's catch-up ends here) it
+// only reads the schema and takes no write lock.
 func (m *Models) Ready(ctx context.Context) (err error) {
+	var have int
+	if err := m.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ("+
+		strings.TrimSuffix(strings.Repeat("?,", len(indexes)), ",")+")", indexNames()...).Scan(&have); err != nil {
+		return storeErr(err, "read the schema")
+	}
+	if have == len(indexes) {
+		return nil
+	}
 	tx, err := m.Begin(ctx)
 	if err != nil {
 		return err
@@ -348,4 +357,12 @@ func (m *Models) Ready(ctx context.Context) (err error) {
 		return storeErr(err, "create indexes")
 	}
 	return wt.Commit()
+}
+
+func indexNames() []any {
+	out := make([]any, len(indexes))
+	for i, ix := range indexes {
+		out[i] = ix.name
+	}
+	return out
 }
