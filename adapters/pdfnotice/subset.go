@@ -18,8 +18,9 @@ import (
 // characters it prints, renumbered 1..n (0 stays .notdef), with the
 // tables gopdf reads (head, hhea, maxp, hmtx, cmap, name, OS/2, post,
 // loca, glyf) and the hinting tables it copies (cvt, fpgm, prep). gopdf
-// then subsets and embeds that font as usual. The outlines, metrics and
-// hinting are the original font's, byte for byte.
+// then subsets and embeds that font as usual. Outlines and metrics are the
+// original font's, byte for byte; the glyphs' hinting instructions are
+// dropped (appendUnhinted), the font-wide hinting tables kept.
 
 // baseFont is a parsed TrueType font (glyf outlines), read once.
 type baseFont struct {
@@ -229,12 +230,13 @@ func (f *baseFont) glyph(g int) []byte { return f.tables["glyf"][f.loca[g]:f.loc
 
 // Composite glyph flags (TrueType glyf table).
 const (
-	argsAreWords    = 0x0001
-	weHaveAScale    = 0x0008
-	moreComponents  = 0x0020
-	weHaveXYScale   = 0x0040
-	weHaveTwoByTwo  = 0x0080
-	compositeHeader = 10
+	argsAreWords       = 0x0001
+	weHaveAScale       = 0x0008
+	moreComponents     = 0x0020
+	weHaveXYScale      = 0x0040
+	weHaveTwoByTwo     = 0x0080
+	weHaveInstructions = 0x0100
+	compositeHeader    = 10
 )
 
 // components walks a composite glyph, calling fn with the byte offset of
@@ -268,6 +270,59 @@ func components(g []byte, fn func(at int)) error {
 			return nil
 		}
 	}
+}
+
+// appendUnhinted appends a glyph without its hinting instructions
+// (instructionLength 0; for a composite glyph, WE_HAVE_INSTRUCTIONS
+// cleared): the outline is unchanged, only grid-fitting for low-resolution
+// rasterizers is lost. IPAex's instructions are ~45% of its glyph bytes,
+// so dropping them makes every notice's font stream half as long to
+// deflate. Malformed glyph data is appended unchanged.
+func appendUnhinted(dst, g []byte) []byte {
+	if len(g) < compositeHeader {
+		return append(dst, g...)
+	}
+	nc := int(int16(binary.BigEndian.Uint16(g)))
+	if nc >= 0 {
+		at := compositeHeader + 2*nc // instructionLength
+		if at+2 > len(g) {
+			return append(dst, g...)
+		}
+		il := int(binary.BigEndian.Uint16(g[at:]))
+		if at+2+il > len(g) {
+			return append(dst, g...)
+		}
+		dst = append(dst, g[:at]...)
+		dst = append(dst, 0, 0)
+		return append(dst, g[at+2+il:]...)
+	}
+	start := len(dst)
+	dst = append(dst, g...)
+	last, end := -1, compositeHeader
+	if err := components(g, func(at int) { last = at - 2 }); err != nil || last < 0 {
+		return dst
+	}
+	// Find the end of the last component to cut the instructions after it.
+	flags := binary.BigEndian.Uint16(g[last:])
+	end = last + 4
+	if flags&argsAreWords != 0 {
+		end += 4
+	} else {
+		end += 2
+	}
+	switch {
+	case flags&weHaveAScale != 0:
+		end += 2
+	case flags&weHaveXYScale != 0:
+		end += 4
+	case flags&weHaveTwoByTwo != 0:
+		end += 8
+	}
+	if flags&weHaveInstructions == 0 || end > len(g) {
+		return dst
+	}
+	binary.BigEndian.PutUint16(dst[start+last:], flags&^weHaveInstructions)
+	return dst[:start+end]
 }
 
 // subset returns a TrueType font with the glyphs of runes (which the font
@@ -320,7 +375,7 @@ func (f *baseFont) subset(runes []rune) ([]byte, error) {
 	for _, g := range order {
 		offsets = append(offsets, uint32(len(glyf)))
 		start := len(glyf)
-		glyf = append(glyf, f.glyph(int(g))...)
+		glyf = appendUnhinted(glyf, f.glyph(int(g)))
 		components(glyf[start:], func(at int) {
 			old := binary.BigEndian.Uint16(glyf[start+at:])
 			binary.BigEndian.PutUint16(glyf[start+at:], newID[old])

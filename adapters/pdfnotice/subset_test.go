@@ -45,8 +45,22 @@ func TestSubsetOfIPAex(t *testing.T) {
 		if ng == 0 {
 			t.Fatalf("%q not mapped", r)
 		}
-		if !bytes.Equal(bytes.TrimRight(s.glyph(int(ng)), "\x00"), bytes.TrimRight(f.glyph(int(og)), "\x00")) {
+		got, orig := s.glyph(int(ng)), f.glyph(int(og))
+		if !bytes.Equal(bytes.TrimRight(got, "\x00"), bytes.TrimRight(appendUnhinted(nil, orig), "\x00")) {
 			t.Errorf("%q: outline differs", r)
+		}
+		// Same contours and points, no instructions.
+		if len(orig) < 12 {
+			continue
+		}
+		if nc := int(int16(binary.BigEndian.Uint16(orig))); nc > 0 {
+			if !bytes.Equal(got[:10+2*nc], orig[:10+2*nc]) || binary.BigEndian.Uint16(got[10+2*nc:]) != 0 {
+				t.Errorf("%q: header or instructions", r)
+			}
+			il := int(binary.BigEndian.Uint16(orig[10+2*nc:]))
+			if !bytes.Equal(bytes.TrimRight(got[12+2*nc:], "\x00"), bytes.TrimRight(orig[12+2*nc+il:], "\x00")) {
+				t.Errorf("%q: points differ", r)
+			}
 		}
 		if s.advance[ng] != f.advance[og] || s.lsb[ng] != f.lsb[og] {
 			t.Errorf("%q: metrics differ", r)
@@ -92,7 +106,8 @@ func TestSubsetComposite(t *testing.T) {
 		simple = append(simple, 0)
 	}
 	composite := []byte{0xFF, 0xFF, 0, 0, 0, 0, 0, 10, 0, 10, // header, numberOfContours -1
-		0x00, 0x02, 0, 2, 0, 0} // flags ARGS_ARE_XY_VALUES (bytes), glyph 2, dx 0, dy 0
+		0x01, 0x02, 0, 2, 0, 0, // flags ARGS_ARE_XY_VALUES | WE_HAVE_INSTRUCTIONS (byte args), glyph 2, dx 0, dy 0
+		0, 2, 0xB0, 0x01} // 2 bytes of instructions
 	for len(composite)%4 != 0 {
 		composite = append(composite, 0)
 	}
@@ -136,6 +151,9 @@ func TestSubsetComposite(t *testing.T) {
 	comp := s.glyph(1)
 	if got := binary.BigEndian.Uint16(comp[12:]); got != 2 || !bytes.Equal(bytes.TrimRight(s.glyph(2), "\x00"), bytes.TrimRight(simple, "\x00")) || s.advance[2] != 502 {
 		t.Fatalf("component renumbered to %d", got)
+	}
+	if flags := binary.BigEndian.Uint16(comp[10:]); flags != 0x0002 || len(bytes.TrimRight(comp, "\x00")) > 16 {
+		t.Fatalf("composite instructions kept: flags %#x, %x", flags, comp)
 	}
 	// B's glyph is the component: mapped once, shared.
 	data, _ = f.subset([]rune("BA"))
