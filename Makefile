@@ -63,11 +63,15 @@ demo: build
 	  $(BIN) --store $(DEMO_STORE) merchant add --id 27000000$$i --name "デモ商店$$i" --contact "担当 $$i" \
 	    --email shop$$i@example.jp --bank-code $$bank --bank-name $$bname --branch-code 101 --branch-name 本店 \
 	    --account-number 123456$$i --holder "ﾃﾞﾓｼﾖｳﾃﾝ$$i" --rate-visa-master 3.24 --rate-jcb-other 3.74 \
-	    --rate-emoney 3.24 --notice-password 12345678$$i || exit 1; done
+	    --rate-emoney 3.24 --notice-password-file - <<< "12345678$$i" || exit 1; done
 	$(BIN) --store $(DEMO_STORE) calendar paydays --from 2019-10 --to 2019-10
 	@for d in 2019-10-31 2019-11-15 2019-11-29; do echo; echo "== payout batch for $$d"; \
 	  $(BIN) --store $(DEMO_STORE) payout run -q --payday $$d || exit 1; done
 	@echo; $(BIN) --store $(DEMO_STORE) payout show 270000001 2019-10-31
+	@echo; echo "== payout notices for 2019-10-31 (encrypted ZIPs)"
+	$(BIN) --store $(DEMO_STORE) notice issue -q --payday 2019-10-31 --out $(DEMO)/notices
+	@echo "notices: $(DEMO)/notices/*.zip -- open one with 7-Zip and the merchant's 9-digit password,"
+	@echo "  e.g. 7zz x -p123456781 $(DEMO)/notices/270000001-001-20191031.zip (demo passwords: 12345678N for merchant 27000000N)"
 	@echo; echo "== admin search: merchant 270000001, 2019-10-15, amounts from 50,000 yen"
 	$(BIN) --store $(DEMO_STORE) tx search --merchant 270000001 --from 2019-10-15 --to 2019-10-15 --min 50000
 	@echo; echo "== balance of 270000001 as of 2019-10-31"

@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/rickb777/date"
@@ -41,7 +44,7 @@ func newMerchantCmd(a *app) *cobra.Command {
 	root := &cobra.Command{Use: "merchant", Short: "Register merchants and change their contracts (event-sourced)"}
 
 	var reg domain.RegisterMerchant
-	var password string
+	var passwordFile string
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Register a merchant with its bank account, rates and notice password",
@@ -52,11 +55,15 @@ func newMerchantCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer done()
-			if password == "" {
-				return domain.Err(domain.CodeMissingField, "--notice-password (9 digits) is required: payout notices are encrypted with it")
+			if passwordFile == "" {
+				return domain.Err(domain.CodeMissingField, "--notice-password-file (a file, or - for stdin, holding the 9 digits) is required: payout notices are encrypted with it")
+			}
+			password, err := readSecret(a, passwordFile)
+			if err != nil {
+				return err
 			}
 			if !merchants.ValidPassword(password) {
-				return domain.Err(domain.CodeInvalidField, "--notice-password must be 9 digits")
+				return domain.Err(domain.CodeInvalidField, "the notice password must be 9 digits")
 			}
 			if _, err := svc.Handle(cmd.Context(), reg); err != nil {
 				return err
@@ -76,7 +83,7 @@ func newMerchantCmd(a *app) *cobra.Command {
 	add.Flags().StringVar(&reg.Rates.JCBOther, "rate-jcb-other", "", "fee rate of JCB/その他 in percent")
 	add.Flags().StringVar(&reg.Rates.Emoney, "rate-emoney", "", "fee rate of 電子マネー in percent")
 	add.Flags().StringVar(&reg.FeeTaxRate, "fee-tax-rate", "10", "consumption tax on fees in percent (0: non-taxable contract)")
-	add.Flags().StringVar(&password, "notice-password", "", "9-digit password of the payout notice ZIPs (kept in the secret store)")
+	add.Flags().StringVar(&passwordFile, "notice-password-file", "", "file holding the 9-digit password of the payout notice ZIPs, or - for stdin (never a flag value: the process list would show it)")
 	bankFlags(add, &reg.Bank)
 
 	var asJSON bool
@@ -186,6 +193,22 @@ func newMerchantCmd(a *app) *cobra.Command {
 	bankFlags(setBank, &bank)
 	root.AddCommand(add, show, list, setRates, setBank)
 	return root
+}
+
+// readSecret reads a secret from a file or stdin ("-"), trimming one
+// trailing newline, so that it never travels on a command line.
+func readSecret(a *app, path string) (string, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(a.stdin, 1024))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", domain.Wrap(domain.CodeInvalidField, err, "reading the notice password")
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 func dash(s string) string {

@@ -44,7 +44,7 @@ func TestNoticeCommands(t *testing.T) {
 		args := []string{"--store", store, "merchant", "add", "--id", id, "--name", "テスト商店" + id[8:], "--contact", "平 次郎",
 			"--email", "owner@example.jp", "--bank-code", "0010", "--bank-name", "りそな銀行", "--branch-code", "101", "--branch-name", "本店",
 			"--account-number", "1234567", "--holder", "ﾃｽﾄｼﾖｳﾃﾝ", "--rate-visa-master", "3.24", "--rate-jcb-other", "3.24", "--rate-emoney", "3.24",
-			"--notice-password", pws[i]}
+			"--notice-password-file", "-", "stdin=" + pws[i] + "\n"}
 		if code, _, errs := runCLI(t, args...); code != 0 {
 			t.Fatalf("merchant add: %s", errs)
 		}
@@ -197,7 +197,7 @@ func TestNoticeIssueWithSMTP(t *testing.T) {
 		args := []string{"--store", store, "merchant", "add", "--id", id, "--name", "テスト商店", "--contact", "平 次郎",
 			"--email", email, "--bank-code", "0010", "--bank-name", "りそな銀行", "--branch-code", "101", "--branch-name", "本店",
 			"--account-number", "1234567", "--holder", "ﾃｽﾄｼﾖｳﾃﾝ", "--rate-visa-master", "3.24", "--rate-jcb-other", "3.24", "--rate-emoney", "3.24",
-			"--notice-password", "123456789"}
+			"--notice-password-file", "-", "stdin=123456789\n"}
 		if code, _, errs := runCLI(t, args...); code != 0 {
 			t.Fatalf("merchant add: %s", errs)
 		}
