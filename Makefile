@@ -70,6 +70,7 @@ demo: build
 	@echo; $(BIN) --store $(DEMO_STORE) payout show 270000001 2019-10-31
 	@echo; echo "== payout notices for 2019-10-31 (encrypted ZIPs)"
 	$(BIN) --store $(DEMO_STORE) notice issue -q --payday 2019-10-31 --out $(DEMO)/notices
+	$(BIN) --store $(DEMO_STORE) payout transfer-file --payday 2019-10-31 --remitter docs/examples/remitter.json --out $(DEMO)/transfer-20191031.txt
 	@echo "notices: $(DEMO)/notices/*.zip -- open one with 7-Zip and the merchant's 9-digit password,"
 	@echo "  e.g. 7zz x -p123456781 $(DEMO)/notices/270000001-001-20191031.zip (demo passwords: 12345678N for merchant 27000000N)"
 	@echo; echo "== admin search: merchant 270000001, 2019-10-15, amounts from 50,000 yen"

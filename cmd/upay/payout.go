@@ -36,7 +36,7 @@ func parseDay(flag, s string) (date.Date, error) {
 
 func newPayoutCmd(a *app) *cobra.Command {
 	root := &cobra.Command{Use: "payout", Short: "Payout batches: run, list, show, record the bank's outcome"}
-	root.AddCommand(newPayoutRunCmd(a))
+	root.AddCommand(newPayoutRunCmd(a), newTransferFileCmd(a))
 
 	var payday string
 	list := &cobra.Command{
