@@ -88,7 +88,10 @@ func newModel() *model {
 }
 
 func (m *model) apply(r rec, i int) {
-	id := paymentOf(r.e)
+	id, ok := PaymentOf(r.e)
+	if !ok {
+		panic(fmt.Sprintf("event %T names no payment", r.e))
+	}
 	t := m.tx[id]
 	if t == nil {
 		t = &Transaction{}
@@ -102,25 +105,6 @@ func (m *model) apply(r rec, i int) {
 	}
 }
 
-func paymentOf(e domain.Event) domain.PaymentID {
-	switch e := e.(type) {
-	case domain.CardAuthorized:
-		return e.Payment
-	case domain.CardDeclined:
-		return e.Payment
-	case domain.CardCaptured:
-		return e.Payment
-	case domain.CardVoided:
-		return e.Payment
-	case domain.CardRefunded:
-		return e.Payment
-	case domain.EmoneyDebit:
-		return e.Payment
-	case domain.EmoneyResolved:
-		return e.Payment
-	}
-	panic(fmt.Sprintf("unknown event %T", e))
-}
 
 // The journal balances after every prefix of any log, and each merchant's
 // payable equals what the period totals and the listing say they are owed.

@@ -51,7 +51,7 @@ type unsettledJSON struct {
 type unknownEmoneyJSON struct {
 	Count        int      `json:"count"`
 	Amount       int64    `json:"amount"`
-	Transactions []txJSON `json:"transactions"`
+	Transactions []TransactionJSON `json:"transactions"`
 }
 
 // balance computes the balance of merchant m as of asOf.

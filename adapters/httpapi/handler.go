@@ -370,7 +370,7 @@ func (h *Handler) details(r *http.Request) (any, error) {
 	if !ok || t.Merchant != m {
 		return nil, errNoPayment
 	}
-	out := detailJSON{Transaction: txView(t), Result: codeView(t.LastCode), CardCompany: codeView(t.CardCode)}
+	out := detailJSON{Transaction: TransactionView(t), Result: codeView(t.LastCode), CardCompany: codeView(t.CardCode)}
 	if h.cfg.Events != nil {
 		evs, err := h.cfg.Events.ReadStream(r.Context(), id.Stream(), 0, domain.ReadOptions{Max: maxEvents})
 		if err != nil {

@@ -29,8 +29,9 @@ func codeView(code string) *codeJSON {
 	return &codeJSON{Code: code, Message: c.Message, Remedy: c.Remedy}
 }
 
-// txJSON is one row of the transaction listing.
-type txJSON struct {
+// TransactionJSON is one row of the transaction listing as the API and the
+// CLI print it.
+type TransactionJSON struct {
 	Payment         string  `json:"payment"`
 	Merchant        string  `json:"merchant"`
 	Kind            string  `json:"kind"`
@@ -69,8 +70,9 @@ func timeView(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func txView(t projections.Transaction) txJSON {
-	return txJSON{
+// TransactionView renders a listing row.
+func TransactionView(t projections.Transaction) TransactionJSON {
+	return TransactionJSON{
 		Payment: string(t.Payment), Merchant: string(t.Merchant), Kind: string(t.Kind), Brand: t.Brand,
 		Amount: t.Amount, Captured: t.Captured, Refunded: t.Refunded, Status: t.Status,
 		ResultCode: t.LastCode, CardCompanyCode: t.CardCode,
@@ -81,10 +83,10 @@ func txView(t projections.Transaction) txJSON {
 	}
 }
 
-func txViews(ts []projections.Transaction) []txJSON {
-	out := make([]txJSON, len(ts))
+func txViews(ts []projections.Transaction) []TransactionJSON {
+	out := make([]TransactionJSON, len(ts))
 	for i, t := range ts {
-		out[i] = txView(t)
+		out[i] = TransactionView(t)
 	}
 	return out
 }
@@ -93,7 +95,7 @@ func txViews(ts []projections.Transaction) []txJSON {
 // were returned; with the default limit (the UI's 50) the manual's message
 // A25 comes with it. Next is the cursor of the next page.
 type searchJSON struct {
-	Rows      []txJSON       `json:"rows"`
+	Rows      []TransactionJSON       `json:"rows"`
 	Count     int            `json:"count"`
 	Limit     int            `json:"limit"`
 	Truncated bool           `json:"truncated"`
@@ -138,7 +140,7 @@ func searchView(q projections.TxQuery, p projections.TxPage) searchJSON {
 // detailJSON is one payment: its row, its last result code explained and,
 // when the server reads the event store, its events in order.
 type detailJSON struct {
-	Transaction txJSON      `json:"transaction"`
+	Transaction TransactionJSON      `json:"transaction"`
 	Result      *codeJSON   `json:"result"`
 	CardCompany *codeJSON   `json:"card_company,omitempty"`
 	Events      []eventJSON `json:"events,omitempty"`

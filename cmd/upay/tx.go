@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"upay/adapters/httpapi"
 
 	"github.com/rickb777/date"
 	"github.com/spf13/cobra"
@@ -26,48 +27,10 @@ func newTxCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// txJSON is the printed form of a listing row; the field names are the
-// admin API's.
-type txJSON struct {
-	Payment         string  `json:"payment"`
-	Merchant        string  `json:"merchant"`
-	Kind            string  `json:"kind"`
-	Brand           string  `json:"brand"`
-	Amount          int64   `json:"amount"`
-	Captured        int64   `json:"captured"`
-	Refunded        int64   `json:"refunded"`
-	Status          string  `json:"status"`
-	ResultCode      string  `json:"result_code"`
-	CardCompanyCode string  `json:"card_company_code,omitempty"`
-	SalesDate       *string `json:"sales_date"`
-	ReturnDate      *string `json:"return_date"`
-	MaskedCard      string  `json:"masked_card"`
-	Installments    int     `json:"installments"`
-	Terminal        string  `json:"terminal,omitempty"`
-	BalanceBefore   *int64  `json:"balance_before"`
-	BalanceAfter    *int64  `json:"balance_after"`
-	Payout          string  `json:"payout,omitempty"`
-	CreatedAt       string  `json:"created_at"`
-	UpdatedAt       string  `json:"updated_at"`
-	Position        string  `json:"position"`
-}
+// txJSON is the printed form of a listing row: the admin API's view.
+type txJSON = httpapi.TransactionJSON
 
-func txDateStr(d *date.Date) *string {
-	if d == nil {
-		return nil
-	}
-	s := d.String()
-	return &s
-}
-
-func toTxJSON(t projections.Transaction) txJSON {
-	return txJSON{Payment: string(t.Payment), Merchant: string(t.Merchant), Kind: string(t.Kind), Brand: t.Brand,
-		Amount: t.Amount, Captured: t.Captured, Refunded: t.Refunded, Status: t.Status, ResultCode: t.LastCode,
-		CardCompanyCode: t.CardCode, SalesDate: txDateStr(t.SalesDate), ReturnDate: txDateStr(t.ReturnDate),
-		MaskedCard: t.MaskedCard, Installments: t.Installments, Terminal: t.Terminal, BalanceBefore: t.BalanceBefore,
-		BalanceAfter: t.BalanceAfter, Payout: t.Payout, CreatedAt: t.CreatedAt.Format(time.RFC3339Nano),
-		UpdatedAt: t.UpdatedAt.Format(time.RFC3339Nano), Position: t.Position.String()}
-}
+func toTxJSON(t projections.Transaction) txJSON { return httpapi.TransactionView(t) }
 
 type searchJSON struct {
 	Rows    []txJSON `json:"rows"`
