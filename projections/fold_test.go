@@ -105,7 +105,6 @@ func (m *model) apply(r rec, i int) {
 	}
 }
 
-
 // The journal balances after every prefix of any log, and each merchant's
 // payable equals what the period totals and the listing say they are owed.
 func TestJournalBalancesAndMatchesTotals(t *testing.T) {

@@ -49,8 +49,8 @@ type unsettledJSON struct {
 }
 
 type unknownEmoneyJSON struct {
-	Count        int      `json:"count"`
-	Amount       int64    `json:"amount"`
+	Count        int               `json:"count"`
+	Amount       int64             `json:"amount"`
 	Transactions []TransactionJSON `json:"transactions"`
 }
 

@@ -95,14 +95,14 @@ func txViews(ts []projections.Transaction) []TransactionJSON {
 // were returned; with the default limit (the UI's 50) the manual's message
 // A25 comes with it. Next is the cursor of the next page.
 type searchJSON struct {
-	Rows      []TransactionJSON       `json:"rows"`
-	Count     int            `json:"count"`
-	Limit     int            `json:"limit"`
-	Truncated bool           `json:"truncated"`
-	Code      string         `json:"code,omitempty"`
-	Message   string         `json:"message,omitempty"`
-	Next      string         `json:"next,omitempty"`
-	Query     searchEchoJSON `json:"query"`
+	Rows      []TransactionJSON `json:"rows"`
+	Count     int               `json:"count"`
+	Limit     int               `json:"limit"`
+	Truncated bool              `json:"truncated"`
+	Code      string            `json:"code,omitempty"`
+	Message   string            `json:"message,omitempty"`
+	Next      string            `json:"next,omitempty"`
+	Query     searchEchoJSON    `json:"query"`
 }
 
 // searchEchoJSON is the query as understood, normalised.
@@ -140,10 +140,10 @@ func searchView(q projections.TxQuery, p projections.TxPage) searchJSON {
 // detailJSON is one payment: its row, its last result code explained and,
 // when the server reads the event store, its events in order.
 type detailJSON struct {
-	Transaction TransactionJSON      `json:"transaction"`
-	Result      *codeJSON   `json:"result"`
-	CardCompany *codeJSON   `json:"card_company,omitempty"`
-	Events      []eventJSON `json:"events,omitempty"`
+	Transaction TransactionJSON `json:"transaction"`
+	Result      *codeJSON       `json:"result"`
+	CardCompany *codeJSON       `json:"card_company,omitempty"`
+	Events      []eventJSON     `json:"events,omitempty"`
 }
 
 // eventJSON is one event of a payment. Data is the payload without the
