@@ -249,7 +249,10 @@ func (b *Batch) compute(ctx context.Context, m domain.Merchant, periods []settle
 	}
 	idx := domain.PayoutIndexed{Merchant: m.ID, Payday: ev.Payday, NoticeNo: ev.NoticeNo, CarriedForward: ev.CarriedForward}
 	reqs := []domain.AppendRequest{
-		{Stream: domain.PayoutStream(m.ID, ev.Payday), Expected: domain.NoStream(), RequestID: "payout:" + ev.NoticeNo},
+		// No request id: NoStream alone makes the payout exactly-once, and a
+		// request id would turn a concurrent run's append into a silent
+		// "duplicate" that lets its index append through.
+		{Stream: domain.PayoutStream(m.ID, ev.Payday), Expected: domain.NoStream()},
 		{Stream: domain.PayoutIndexStream(m.ID), Expected: idxExpected},
 	}
 	for i, e := range []domain.Event{ev, idx} {

@@ -194,8 +194,9 @@ func TestConcurrentRunsIssueOnce(t *testing.T) {
 		issued += s.Issued
 	}
 	evs, _ := e.store.ReadStream(context.Background(), domain.PayoutStream("270212122", "2019-10-31"), 0, domain.ReadOptions{})
-	if issued != 1 || len(evs) != 1 {
-		t.Fatalf("issued %d times, stream has %d events", issued, len(evs))
+	idx, _ := e.store.ReadStream(context.Background(), domain.PayoutIndexStream("270212122"), 0, domain.ReadOptions{})
+	if issued != 1 || len(evs) != 1 || len(idx) != 1 {
+		t.Fatalf("issued %d times, stream has %d events, history %d", issued, len(evs), len(idx))
 	}
 }
 

@@ -363,22 +363,34 @@ func testConcurrentRunners(t *testing.T, e *env) {
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	applied := make([]int, 4)
+	start := make(chan struct{}) // all runners start together
 	for i := range errs {
 		wg.Go(func() {
 			// A pause after each commit lets the others in, so their pages
 			// overlap pages already applied.
-			pause := func(int64, int64) { time.Sleep(time.Millisecond) }
-			applied[i], errs[i] = e.runner(e.rm, projections.RunnerOptions{PageSize: 5 + i, Progress: pause}).CatchUp(e.ctx)
+			// 20 ms: longer than SQLite's busy-handler sleeps, so a runner
+			// waiting for the write lock (it sleeps up to 25 ms at first) gets a window.
+			pause := func(int64, int64) { time.Sleep(20 * time.Millisecond) }
+			r := e.runner(e.rm, projections.RunnerOptions{PageSize: 5 + i, Progress: pause})
+			<-start
+			applied[i], errs[i] = r.CatchUp(e.ctx)
 		})
 	}
+	close(start)
 	wg.Wait()
+	busy := 0
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("runner %d: %v", i, err)
 		}
-		if applied[i] == 0 {
-			t.Fatalf("runner %d applied nothing: the runners did not overlap (%v)", i, applied)
+		if applied[i] > 0 {
+			busy++
 		}
+	}
+	// The test means something only if runners really overlapped; how many
+	// got a share depends on the scheduler, so two is what is required.
+	if busy < 2 {
+		t.Fatalf("only %d runner applied events: the runners did not overlap (%v)", busy, applied)
 	}
 	all := append(slices.Clone(fixtureMerchants), merchants...)
 	sameDump(t, "after concurrent catch-ups", readDump(t, e.ctx, e.rm, all), e.oracle().dump(all))
