@@ -63,6 +63,7 @@ const (
 // Outcome is one merchant's result.
 type Outcome struct {
 	Merchant domain.MerchantID
+	Name     string // the merchant's name (set by IssuedOn)
 	Status   string
 	Payout   domain.PayoutIssued // figures (issued, already issued, dry run)
 	Err      error               // failed
@@ -359,6 +360,32 @@ func (b *Batch) Show(ctx context.Context, m domain.MerchantID, payday date.Date)
 		}
 	}
 	return p, state, nil
+}
+
+// IssuedOn returns every registered merchant's payout for a payday, with its
+// state (issued, paid, returned: ...), by merchant id; merchants without a
+// payout that day are left out. A merchant whose payout cannot be read is
+// an outcome with Status Failed and its error; the store failing is the
+// error return.
+func (b *Batch) IssuedOn(ctx context.Context, payday date.Date) ([]Outcome, error) {
+	ms, err := b.Merchants.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Outcome
+	for _, m := range ms {
+		p, state, err := b.Show(ctx, m.ID, payday)
+		switch {
+		case domain.CodeOf(err) == domain.CodePayoutNotFound:
+		case domain.CodeOf(err) == domain.CodeStoreFailure:
+			return nil, err
+		case err != nil:
+			out = append(out, Outcome{Merchant: m.ID, Name: m.Name, Status: Failed, Err: err})
+		default:
+			out = append(out, Outcome{Merchant: m.ID, Name: m.Name, Status: state, Payout: p})
+		}
+	}
+	return out, nil
 }
 
 // Mark records the bank's outcome of a transferred payout: paid, or

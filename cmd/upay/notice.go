@@ -136,22 +136,18 @@ continue; the exit status is 3 when some failed.`,
 			if err != nil {
 				return err
 			}
-			ms, err := b.Merchants.List(ctx)
+			outcomes, err := b.IssuedOn(ctx, day)
 			if err != nil {
 				return err
 			}
 			var ps []domain.PayoutIssued
 			var results []issue.Result
-			for _, m := range ms {
-				p, _, err := b.Show(ctx, m.ID, day)
-				if domain.CodeOf(err) == domain.CodePayoutNotFound {
+			for _, o := range outcomes {
+				if o.Err != nil {
+					results = append(results, issue.Result{Merchant: o.Merchant, Name: o.Name, Status: issue.Failed, Err: o.Err})
 					continue
 				}
-				if err != nil {
-					results = append(results, issue.Result{Merchant: m.ID, Name: m.Name, Status: issue.Failed, Err: err})
-					continue
-				}
-				ps = append(ps, p)
+				ps = append(ps, o.Payout)
 			}
 			if len(ps) == 0 && len(results) == 0 {
 				fmt.Fprintf(a.stderr, "upay: no payout was issued for payday %s (run `upay payout run --payday %s` first)\n", day, day)

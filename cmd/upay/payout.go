@@ -53,20 +53,12 @@ func newPayoutCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer done()
-			ms, err := b.Merchants.List(cmd.Context())
+			rows, err := b.IssuedOn(cmd.Context(), day)
 			if err != nil {
 				return err
 			}
-			var rows []payouts.Outcome
-			for _, m := range ms {
-				p, state, err := b.Show(cmd.Context(), m.ID, day)
-				if domain.CodeOf(err) == domain.CodePayoutNotFound {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				rows = append(rows, payouts.Outcome{Merchant: m.ID, Status: state, Payout: p})
+			if err := firstFailure(rows); err != nil {
+				return err
 			}
 			printPayouts(a.stdout, rows)
 			return nil
@@ -137,6 +129,16 @@ func newPayoutCmd(a *app) *cobra.Command {
 	}
 	root.AddCommand(list, show, mark("mark-paid", true), mark("mark-returned", false))
 	return root
+}
+
+// firstFailure is the error of the first outcome that failed, if any.
+func firstFailure(out []payouts.Outcome) error {
+	for _, o := range out {
+		if o.Err != nil {
+			return o.Err
+		}
+	}
+	return nil
 }
 
 func printPayouts(w io.Writer, rows []payouts.Outcome) {

@@ -99,18 +99,15 @@ payout.transfer_file_created event.`,
 				Remitter: zengin.Remitter{Code: rc.Code, Name: rc.Name, BankCode: rc.BankCode, BankName: rc.BankName,
 					BranchCode: rc.BranchCode, BranchName: rc.BranchName, AccountType: zenginTypes[rc.AccountType], AccountNumber: rc.AccountNumber}}
 			var total domain.Yen
-			ms, err := b.Merchants.List(ctx)
+			issued, err := b.IssuedOn(ctx, day)
 			if err != nil {
 				return err
 			}
-			for _, m := range ms {
-				p, _, err := b.Show(ctx, m.ID, day)
-				if domain.CodeOf(err) == domain.CodePayoutNotFound {
-					continue
-				}
-				if err != nil {
-					return err
-				}
+			if err := firstFailure(issued); err != nil {
+				return err
+			}
+			for _, o := range issued {
+				p := o.Payout
 				if !p.Transferred || p.Net <= 0 {
 					continue
 				}
