@@ -262,6 +262,12 @@ func (e *env) oracle() *oracle {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return foldOracle(evs)
+}
+
+// foldOracle folds events into the expected read models with the pure folds
+// alone, the answer every store must give.
+func foldOracle(evs []domain.RecordedEvent) *oracle {
 	o := &oracle{tx: map[domain.PaymentID]projections.Transaction{}, totals: map[projections.TotalKey]projections.Total{}, tb: projections.TrialBalance{}}
 	for _, r := range evs {
 		o.last = r.Position

@@ -20,38 +20,14 @@ import (
 // prefix returns the oracle of the first n events of the log.
 func (e *env) prefix(n int) *oracle {
 	e.t.Helper()
-	full := e.oracle()
 	if n < 0 {
-		return full
+		return e.oracle()
 	}
 	evs, err := e.events.ReadAll(e.ctx, domain.Start, domain.ReadOptions{Max: n})
 	if err != nil || len(evs) != n {
 		e.t.Fatalf("read %d events: %d, %v", n, len(evs), err)
 	}
-	o := &oracle{tx: map[domain.PaymentID]projections.Transaction{}, totals: map[projections.TotalKey]projections.Total{}, tb: projections.TrialBalance{}}
-	for _, r := range evs {
-		o.last = r.Position
-		ev, err := domain.DecodeEvent(r.Type, r.Version, r.Data)
-		if err != nil {
-			continue
-		}
-		id, ok := projections.PaymentOf(ev)
-		if !ok {
-			continue
-		}
-		row := o.tx[id]
-		row.Apply(ev, r.Time, r.Position)
-		o.tx[id] = row
-		if k, v, ok := projections.TotalDelta(ev, r.Time); ok {
-			cur := o.totals[k]
-			o.totals[k] = projections.Total{Count: cur.Count + v.Count, Sales: cur.Sales + v.Sales}
-		}
-		if ps := projections.Postings(ev); ps != nil {
-			o.tb.Post(ps)
-			o.journal = append(o.journal, projections.Entry{Position: r.Position, Time: r.Time, Type: r.Type, Payment: id, Postings: ps}.Read())
-		}
-	}
-	return o
+	return foldOracle(evs)
 }
 
 func (e *env) eventCount() int {
