@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -308,13 +307,7 @@ func (b *Batch) lines(ctx context.Context, m domain.Merchant, periods []settleme
 			out = append(out, *li)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Group != out[j].Group {
-			return out[i].Group < out[j].Group
-		}
-		return out[i].PeriodStart.Before(out[j].PeriodStart)
-	})
-	return out, nil
+	return out, nil // settlement.Compute puts lines in their printed order
 }
 
 // issued returns the payout already recorded for a merchant and payday.

@@ -21,7 +21,7 @@ func init() { register(newProjectionsCmd) }
 // readModelsPath is the read-model file: "<store>.read.db" beside the
 // embedded store file (the same rule upay serve follows).
 func (a *app) readModelsPath() string {
-	return sqlitemodels.PathFor(strings.TrimPrefix(strings.TrimPrefix(a.store, "sqlite://"), "file://"))
+	return sqlitemodels.PathFor(a.storeFile())
 }
 
 // projModels is an open event store, the read models that follow it and a

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,21 +64,12 @@ gracefully on SIGINT or SIGTERM, letting requests in flight finish.`,
 var readModelsOpener = openReadModels
 
 // openReadModels opens the read-model file that goes with --store
-// (sqlitemodels.PathFor: "<store>.read.db" beside the event store),
-// creating it when missing. events lets Status report each projection's lag.
-// Errors: U1009 for a --store URL of another engine, U3003 when the file
-// cannot be opened.
+// (a.readModelsPath: "<store>.read.db" beside the event store), creating it
+// when missing. events lets Status report each projection's lag. The event
+// store is opened first, so a --store URL of another engine is refused
+// there (U1009). Errors: U3003 when the file cannot be opened.
 func openReadModels(a *app, events domain.EventStore) (readModels, error) {
-	path := a.store
-	if i := strings.Index(path, "://"); i > 0 {
-		switch scheme := path[:i]; scheme {
-		case "sqlite", "file":
-			path = path[i+3:]
-		default:
-			return nil, domain.Err(domain.CodeInvalidField, "--store %s://...: read models not available for this engine yet; use a file path", scheme)
-		}
-	}
-	return sqlitemodels.Open(sqlitemodels.PathFor(path), sqlitemodels.Options{Events: events})
+	return sqlitemodels.Open(a.readModelsPath(), sqlitemodels.Options{Events: events})
 }
 
 // readModels is what serve needs of a read-model store: the port it reads,

@@ -25,12 +25,18 @@ func (a *app) openStore() (domain.EventStore, error) {
 	return sqlite.Open(s)
 }
 
+// storeFile is the embedded store's file path: --store without a sqlite://
+// or file:// scheme. The secret directory and the read models sit beside it.
+func (a *app) storeFile() string {
+	return strings.TrimPrefix(strings.TrimPrefix(a.store, "sqlite://"), "file://")
+}
+
 // secrets opens the secret store: UPAY_SECRETS, or a directory beside the
 // embedded store file.
 func (a *app) secrets() (*secretfile.Store, error) {
 	dir := a.secretsDir
 	if dir == "" {
-		dir = secretfile.DirFor(strings.TrimPrefix(strings.TrimPrefix(a.store, "sqlite://"), "file://"))
+		dir = secretfile.DirFor(a.storeFile())
 	}
 	return secretfile.Open(dir)
 }
