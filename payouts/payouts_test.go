@@ -11,6 +11,7 @@ import (
 
 	"upay/adapters/secretfile"
 	"upay/adapters/sqlite"
+	"upay/adapters/sqlitemodels"
 	"upay/domain"
 	"upay/ledger"
 	"upay/merchants"
@@ -19,39 +20,13 @@ import (
 	"upay/settlement"
 )
 
-// foldTotals reads period totals by folding the store's events with the
-// projections' own TotalDelta: the read models' answer, without their tables.
-type foldTotals struct{ s domain.EventStore }
-
-func (f foldTotals) PeriodTotals(ctx context.Context, m domain.MerchantID, from, to date.Date) ([]projections.TotalRow, error) {
-	evs, err := f.s.ReadAll(ctx, domain.Start, domain.ReadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	cells := map[projections.TotalKey]projections.Total{}
-	for _, r := range evs {
-		e, err := domain.DecodeEvent(r.Type, r.Version, r.Data)
-		if err != nil {
-			continue // merchant and payout events
-		}
-		if k, d, ok := projections.TotalDelta(e, r.Time); ok && k.Merchant == m && !k.Date.Before(from) && !k.Date.After(to) {
-			c := cells[k]
-			cells[k] = projections.Total{Count: c.Count + d.Count, Sales: c.Sales + d.Sales}
-		}
-	}
-	var out []projections.TotalRow
-	for k, v := range cells {
-		out = append(out, projections.TotalRow{TotalKey: k, Total: v})
-	}
-	return out, nil
-}
-
 type env struct {
-	store *sqlite.Store
-	led   *ledger.Ledger
-	batch *payouts.Batch
-	key   []byte
-	n     int
+	store  *sqlite.Store
+	led    *ledger.Ledger
+	batch  *payouts.Batch
+	runner *projections.Runner
+	key    []byte
+	n      int
 }
 
 func setup(t *testing.T, bank string) *env {
@@ -74,12 +49,19 @@ func setup(t *testing.T, bank string) *env {
 			t.Fatal(err)
 		}
 	}
+	// The real read models, caught up before each batch as upay payout run does.
+	rm, err := sqlitemodels.Open(filepath.Join(dir, "read.db"), sqlitemodels.Options{Events: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rm.Close() })
 	led, err := ledger.New(ctx, st, ledger.Options{Import: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{store: st, led: led, key: []byte("k"),
-		batch: &payouts.Batch{Store: st, Merchants: ms, Totals: foldTotals{st}, Calendar: settlement.DefaultCalendar()}}
+		batch:  &payouts.Batch{Store: st, Merchants: ms, Totals: rm, Calendar: settlement.DefaultCalendar()},
+		runner: projections.NewRunner(st, rm, projections.RunnerOptions{})}
 }
 
 func (e *env) do(t *testing.T, at string, c domain.Command) {
@@ -111,6 +93,9 @@ func (e *env) sale(t *testing.T, at, id string, amount domain.Yen) {
 
 func run(t *testing.T, e *env, payday, at string, dry bool) ([]payouts.Outcome, payouts.Summary, error) {
 	ts, _ := time.Parse(time.RFC3339, at)
+	if _, err := e.runner.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return e.batch.Run(context.Background(), payouts.Options{Payday: date.MustParseISO(payday), At: ts, DryRun: dry})
 }
 
