@@ -1,0 +1,666 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"upay/adapters/pgschema"
+	"upay/adapters/pgtest"
+	"upay/adapters/storetest"
+	"upay/domain"
+)
+
+// appName gives a test's store its own application_name, so that the test
+// finds its sessions in pg_stat_activity among everyone else's.
+func appName(t testing.TB) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "upay-test-" + hex.EncodeToString(b[:])
+}
+
+func mustOpen(t testing.TB, url string, opt Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, opt)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openFresh opens a store on a new, migrated database.
+func openFresh(t testing.TB) *Store {
+	t.Helper()
+	return mustOpen(t, pgtest.DB(t), Options{Migrate: true, ApplicationName: appName(t)})
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) domain.EventStore {
+		s, err := Open(t.Context(), pgtest.DB(t), Options{Migrate: true})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s // Run closes it
+	})
+}
+
+var t0 = time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+
+func ev(i int) domain.ProposedEvent {
+	return domain.ProposedEvent{Type: "test.event", Version: 1, Time: t0.Add(time.Duration(i) * time.Microsecond), Data: fmt.Appendf(nil, `{"i":%d}`, i)}
+}
+
+func readAll(t testing.TB, s *Store) []domain.RecordedEvent {
+	t.Helper()
+	evs, err := s.ReadAll(context.Background(), domain.Start, domain.ReadOptions{})
+	if err != nil {
+		t.Fatalf("ReadAll: %v", err)
+	}
+	for i := 1; i < len(evs); i++ {
+		if !evs[i-1].Position.Less(evs[i].Position) {
+			t.Fatalf("positions not increasing at %d: %s then %s", i, evs[i-1].Position, evs[i].Position)
+		}
+	}
+	return evs
+}
+
+func readStream(t testing.TB, s *Store, stream domain.StreamID) []domain.RecordedEvent {
+	t.Helper()
+	evs, err := s.ReadStream(context.Background(), stream, 0, domain.ReadOptions{})
+	if err != nil {
+		t.Fatalf("ReadStream %s: %v", stream, err)
+	}
+	return evs
+}
+
+func verifyStreams(t testing.TB, s *Store, all []domain.RecordedEvent) {
+	t.Helper()
+	streams := map[domain.StreamID]bool{}
+	for _, e := range all {
+		streams[e.Stream] = true
+	}
+	for st := range streams {
+		evs := readStream(t, s, st)
+		for i, e := range evs {
+			if e.Revision != uint64(i) {
+				t.Fatalf("stream %s: event %d has revision %d", st, i, e.Revision)
+			}
+		}
+		if i := domain.VerifyChain(domain.Hash{}, evs); i != -1 {
+			t.Fatalf("stream %s does not chain at revision %d", st, i)
+		}
+	}
+}
+
+func wantErr(t *testing.T, what string, err error, code string, says ...string) {
+	t.Helper()
+	t.Logf("%s: %v", what, err)
+	if domain.CodeOf(err) != code {
+		t.Fatalf("%s: err = %v, want %s", what, err, code)
+	}
+	for _, s := range says {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("%s: %q does not say %q", what, err, s)
+		}
+	}
+}
+
+func TestOpenWrongURL(t *testing.T) {
+	for _, u := range []string{
+		"postgres://upay:s3cr3tpw@127.0.0.1:notaport/upay",
+		"postgres://upay:s3cr3tpw@127.0.0.1:5432/upay?sslmode=sometimes",
+		"host=127.0.0.1 password=s3cr3tpw sslmode=sometimes",
+	} {
+		_, err := Open(t.Context(), u, Options{})
+		wantErr(t, u, err, domain.CodeInvalidField, "database URL")
+		if err != nil && strings.Contains(err.Error(), "s3cr3tpw") {
+			t.Errorf("the error repeats the password: %v", err)
+		}
+	}
+}
+
+func TestOpenRefusedConnection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	_, err := Open(ctx, "postgres://upay:s3cr3tpw@127.0.0.1:1/upay?sslmode=disable&connect_timeout=5", Options{})
+	wantErr(t, "connecting to port 1", err, domain.CodeStoreFailure, "cannot connect to PostgreSQL at 127.0.0.1:1", "refused")
+	if err != nil && strings.Contains(err.Error(), "s3cr3tpw") {
+		t.Errorf("the error repeats the password: %v", err)
+	}
+}
+
+func TestOpenChecksMigrationLevel(t *testing.T) {
+	url := pgtest.DB(t)
+	// Empty database, no Migrate: refused, the fix named.
+	_, err := Open(t.Context(), url, Options{})
+	wantErr(t, "an empty database", err, domain.CodeStoreFailure, "level 0", fmt.Sprintf("needs %d", pgschema.Latest), "run `upay migrate`")
+
+	// Partly migrated (an older binary's level): refused; Migrate finishes it.
+	if pgschema.Latest > 1 {
+		older := pgtest.DB(t)
+		pool, err := pgxpool.New(t.Context(), older)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = pgschema.Migrate(t.Context(), pool, pgschema.Latest-1)
+		pool.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(t.Context(), older, Options{})
+		wantErr(t, "an older level", err, domain.CodeStoreFailure, fmt.Sprintf("level %d", pgschema.Latest-1), "run `upay migrate`")
+		mustOpen(t, older, Options{Migrate: true}).Close()
+	}
+
+	// Migrated: opens without Migrate; Migrate again is a no-op.
+	s := mustOpen(t, url, Options{Migrate: true})
+	s.Close()
+	s = mustOpen(t, url, Options{})
+	s.Close()
+	s = mustOpen(t, url, Options{Migrate: true})
+	// A newer binary migrated it further: refused, with or without Migrate.
+	if _, err := s.Pool().Exec(t.Context(), "INSERT INTO schema_migrations (version, name) VALUES (999, 'from_the_future')"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, migrate := range []bool{false, true} {
+		_, err = Open(t.Context(), url, Options{Migrate: migrate})
+		wantErr(t, fmt.Sprintf("a database at level 999 (Migrate %v)", migrate), err, domain.CodeStoreFailure, "level 999", "upgrade upay")
+	}
+}
+
+// TestConcurrentOpenMigrate: two processes starting with --migrate on an
+// empty database both come up; the schema is applied once.
+func TestConcurrentOpenMigrate(t *testing.T) {
+	url := pgtest.DB(t)
+	var wg sync.WaitGroup
+	stores := make([]*Store, 4)
+	errs := make([]error, len(stores))
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), url, Options{Migrate: true}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var n, level int
+	if err := stores[0].Pool().QueryRow(t.Context(), "SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &level); err != nil {
+		t.Fatal(err)
+	}
+	if n != pgschema.Latest || level != pgschema.Latest {
+		t.Fatalf("schema_migrations has %d rows up to %d, want 1..%d once each", n, level, pgschema.Latest)
+	}
+	for i, s := range stores {
+		if _, err := s.Append(t.Context(), domain.AppendRequest{Stream: domain.StreamID(fmt.Sprint("s", i)), Events: []domain.ProposedEvent{ev(i)}}); err != nil {
+			t.Fatalf("append through store %d: %v", i, err)
+		}
+	}
+	if n := len(readAll(t, stores[0])); n != len(stores) {
+		t.Fatalf("%d events, want %d", n, len(stores))
+	}
+}
+
+// TestSessionSettings: the pool's sessions carry the application name and
+// the timeouts that keep a stuck session from holding the log back.
+func TestSessionSettings(t *testing.T) {
+	url := pgtest.DB(t)
+	for _, c := range []struct {
+		opt           Options
+		app, timeout  string
+		maxConnsAtLea int32
+	}{
+		{Options{Migrate: true}, "upay", "30s", 4},
+		{Options{ApplicationName: "upay-x", StatementTimeout: 1500 * time.Millisecond, MaxConns: 2}, "upay-x", "1500ms", 2},
+	} {
+		s := mustOpen(t, url, c.opt)
+		var app, st, idle string
+		if err := s.Pool().QueryRow(t.Context(), "SELECT current_setting('application_name'), current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')").Scan(&app, &st, &idle); err != nil {
+			t.Fatal(err)
+		}
+		if app != c.app || st != c.timeout || idle != c.timeout {
+			t.Errorf("%+v: application_name %q, statement_timeout %q, idle_in_transaction_session_timeout %q; want %q, %q, %q", c.opt, app, st, idle, c.app, c.timeout, c.timeout)
+		}
+		if got := s.Pool().Config().MaxConns; got < c.maxConnsAtLea || (c.opt.MaxConns > 0 && got != c.opt.MaxConns) {
+			t.Errorf("%+v: MaxConns %d", c.opt, got)
+		}
+		s.Close()
+	}
+	// A timeout in the URL wins over the default.
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s := mustOpen(t, url+sep+"statement_timeout=7000", Options{})
+	var st string
+	if err := s.Pool().QueryRow(t.Context(), "SHOW statement_timeout").Scan(&st); err != nil || st != "7s" {
+		t.Errorf("statement_timeout from the URL: %q, %v; want 7s", st, err)
+	}
+}
+
+func TestInvalidAppends(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+	cases := []struct {
+		name string
+		req  domain.AppendRequest
+		code string
+	}{
+		{"empty stream", domain.AppendRequest{Events: []domain.ProposedEvent{ev(0)}}, domain.CodeMissingField},
+		{"no events", domain.AppendRequest{Stream: "s"}, domain.CodeMissingField},
+		{"zero time", domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{{Type: "t", Data: []byte("{}")}}}, domain.CodeInvalidField},
+		{"time past 2262", domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{{Type: "t", Time: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)}}}, domain.CodeInvalidField},
+	}
+	for _, c := range cases {
+		if _, err := s.Append(ctx, c.req); domain.CodeOf(err) != c.code {
+			t.Errorf("%s: err = %v, want %s", c.name, err, c.code)
+		}
+	}
+	_, err := s.AppendBatch(ctx, []domain.AppendRequest{{Stream: "ok", Events: []domain.ProposedEvent{ev(1)}}, cases[1].req})
+	var be *domain.BatchError
+	if !errors.As(err, &be) || be.Index != 1 || domain.CodeOf(err) != domain.CodeMissingField {
+		t.Fatalf("batch with an invalid item 1: %v", err)
+	}
+	if n := len(readAll(t, s)); n != 0 {
+		t.Fatalf("invalid appends left %d events", n)
+	}
+	res, err := s.AppendBatch(ctx, nil)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("empty batch = %v, %v; want no results, nil", res, err)
+	}
+	// Nil data is stored as empty, not refused by the NOT NULL column.
+	if _, err := s.Append(ctx, domain.AppendRequest{Stream: "nil-data", Events: []domain.ProposedEvent{{Type: "t", Version: 1, Time: t0}}}); err != nil {
+		t.Fatalf("append with nil data: %v", err)
+	}
+	if evs := readStream(t, s, "nil-data"); len(evs) != 1 || len(evs[0].Data) != 0 {
+		t.Fatalf("nil data read back as %+v", evs)
+	}
+}
+
+func TestConflictDetail(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+	if _, err := s.Append(ctx, domain.AppendRequest{Stream: "pay-9", Events: []domain.ProposedEvent{ev(0), ev(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Append(ctx, domain.AppendRequest{Stream: "pay-9", Expected: domain.Exact(0), Events: []domain.ProposedEvent{ev(2)}})
+	wantErr(t, "exact 0 on revision 1", err, domain.CodeConcurrency, `"pay-9"`, "expected revision 0", "actual revision 1")
+	_, err = s.Append(ctx, domain.AppendRequest{Stream: "pay-10", Expected: domain.StreamExists(), Events: []domain.ProposedEvent{ev(2)}})
+	wantErr(t, "stream exists on a missing stream", err, domain.CodeConcurrency, `"pay-10"`, "expected stream exists", "actual no stream")
+	_, err = s.AppendBatch(ctx, []domain.AppendRequest{
+		{Stream: "pay-11", Events: []domain.ProposedEvent{ev(3)}},
+		{Stream: "pay-9", Expected: domain.NoStream(), Events: []domain.ProposedEvent{ev(4)}},
+	})
+	var be *domain.BatchError
+	if !errors.As(err, &be) || be.Index != 1 {
+		t.Fatalf("batch conflicting at item 1: %v", err)
+	}
+	wantErr(t, "no stream on revision 1", err, domain.CodeConcurrency, "expected no stream", "actual revision 1")
+	_, err = s.Append(ctx, domain.AppendRequest{Stream: "pay-12", RequestID: "r", RequestHash: domain.Hash{1}, Events: []domain.ProposedEvent{ev(5)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Append(ctx, domain.AppendRequest{Stream: "pay-13", RequestID: "r", RequestHash: domain.Hash{2}, Events: []domain.ProposedEvent{ev(6)}})
+	wantErr(t, "request id reused", err, domain.CodeRequestReused, `request id "r"`, `"pay-12"`)
+	if n := len(readAll(t, s)); n != 3 {
+		t.Fatalf("%d events after the refused appends, want 3", n)
+	}
+}
+
+// TestHotStreamAny: writers appending to one stream with no expectation
+// all land, although each round only one of them can take the next
+// revision: the losers retry (serialized by the stream lock).
+func TestHotStreamAny(t *testing.T) {
+	s := openFresh(t)
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := s.Append(t.Context(), domain.AppendRequest{Stream: "hot", Events: []domain.ProposedEvent{ev(w*each + i)}}); err != nil {
+					t.Errorf("writer %d append %d: %v", w, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	all := readAll(t, s)
+	if len(all) != writers*each {
+		t.Fatalf("%d events, want %d", len(all), writers*each)
+	}
+	verifyStreams(t, s, all)
+}
+
+func TestClose(t *testing.T) {
+	s := openFresh(t)
+	sub, err := s.Subscribe(context.Background(), domain.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, ok := <-sub.Events(); ok {
+		t.Fatal("subscription delivered an event from an empty store")
+	}
+	if !errors.Is(sub.Err(), domain.ErrStoreFailure) {
+		t.Fatalf("subscription ended by Close: Err = %v, want U3003", sub.Err())
+	}
+	if _, err := s.Append(context.Background(), domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{ev(0)}}); !errors.Is(err, domain.ErrStoreFailure) {
+		t.Fatalf("Append after Close: %v, want U3003", err)
+	}
+	if _, err := s.ReadAll(context.Background(), domain.Start, domain.ReadOptions{}); !errors.Is(err, domain.ErrStoreFailure) {
+		t.Fatalf("ReadAll after Close: %v, want U3003", err)
+	}
+	if _, err := s.Subscribe(context.Background(), domain.Start); !errors.Is(err, domain.ErrStoreFailure) {
+		t.Fatalf("Subscribe after Close: %v, want U3003", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	url := pgtest.DB(t)
+	s := mustOpen(t, url, Options{Migrate: true})
+	ctx := t.Context()
+	req := domain.AppendRequest{Stream: "pay-1", Expected: domain.NoStream(), RequestID: "r1", RequestHash: domain.Hash{1}, Events: []domain.ProposedEvent{ev(0), ev(1)}}
+	first, err := s.Append(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendBatch(ctx, []domain.AppendRequest{
+		{Stream: "pay-2", Events: []domain.ProposedEvent{ev(2)}},
+		{Stream: "pay-1", Expected: domain.Exact(1), RequestID: "r2", RequestHash: domain.Hash{2}, Events: []domain.ProposedEvent{ev(3)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := readAll(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = mustOpen(t, url, Options{})
+	after := readAll(t, s)
+	if len(after) != len(before) {
+		t.Fatalf("reopened: %d events, want %d", len(after), len(before))
+	}
+	for i := range after {
+		a, b := after[i], before[i]
+		if a.Position != b.Position || a.Stream != b.Stream || a.Revision != b.Revision || a.Hash != b.Hash || !a.Time.Equal(b.Time) || string(a.Data) != string(b.Data) {
+			t.Fatalf("reopened event %d differs: %+v vs %+v", i, a, b)
+		}
+	}
+	// The request ids survived: a retry is still a duplicate.
+	dup, err := s.Append(ctx, req)
+	if err != nil || !dup.Duplicate || dup.Position != first.Position {
+		t.Fatalf("retry after reopen = %+v, %v; want a duplicate of %+v", dup, err, first)
+	}
+	if h, ok, err := s.RequestHash(ctx, "r2"); err != nil || !ok || h != (domain.Hash{2}) {
+		t.Fatalf("RequestHash(r2) after reopen = %s, %v, %v", h, ok, err)
+	}
+	// And the log goes on from where it was.
+	res, err := s.Append(ctx, domain.AppendRequest{Stream: "pay-1", Expected: domain.Exact(2), Events: []domain.ProposedEvent{ev(4)}})
+	if err != nil || res.FirstRevision != 3 || !before[len(before)-1].Position.Less(res.Position) {
+		t.Fatalf("append after reopen = %+v, %v", res, err)
+	}
+	verifyStreams(t, s, readAll(t, s))
+}
+
+// TestTwoHandles runs writers on two Stores on one database, as two
+// processes would, all contending for one stream and also writing their own.
+func TestTwoHandles(t *testing.T) {
+	url := pgtest.DB(t)
+	a := mustOpen(t, url, Options{Migrate: true})
+	b := mustOpen(t, url, Options{})
+	ctx := t.Context()
+	const writers, perWriter = 8, 6
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := map[uint64]bool{}
+	for w := range writers {
+		s := []*Store{a, b}[w%2]
+		wg.Go(func() {
+			own := domain.StreamID(fmt.Sprint("own-", w))
+			for i := 0; i < perWriter; {
+				evs, err := s.ReadStream(ctx, "shared", 0, domain.ReadOptions{})
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+				exp := domain.NoStream()
+				if n := len(evs); n > 0 {
+					exp = domain.Exact(uint64(n - 1))
+				}
+				res, err := s.AppendBatch(ctx, []domain.AppendRequest{
+					{Stream: "shared", Expected: exp, Events: []domain.ProposedEvent{ev(i)}},
+					{Stream: own, Events: []domain.ProposedEvent{ev(i)}},
+				})
+				if errors.Is(err, domain.ErrConcurrency) {
+					continue
+				}
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+				mu.Lock()
+				if won[res[0].FirstRevision] {
+					t.Errorf("revision %d of the shared stream appended twice", res[0].FirstRevision)
+				}
+				won[res[0].FirstRevision] = true
+				mu.Unlock()
+				i++
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	fromA, fromB := readAll(t, a), readAll(t, b)
+	if len(fromA) != 2*writers*perWriter || len(fromB) != len(fromA) {
+		t.Fatalf("handles see %d and %d events, want %d", len(fromA), len(fromB), 2*writers*perWriter)
+	}
+	for i := range fromA {
+		if fromA[i].Position != fromB[i].Position || fromA[i].Hash != fromB[i].Hash {
+			t.Fatalf("handles disagree at event %d", i)
+		}
+	}
+	if n := len(won); n != writers*perWriter {
+		t.Fatalf("%d shared revisions won, want %d", n, writers*perWriter)
+	}
+	verifyStreams(t, a, fromA)
+}
+
+// TestSubscribeSeesOtherHandle: appends through handle B reach a
+// subscriber on handle A (by NOTIFY, or the poll), in order.
+func TestSubscribeSeesOtherHandle(t *testing.T) {
+	url := pgtest.DB(t)
+	a := mustOpen(t, url, Options{Migrate: true})
+	b := mustOpen(t, url, Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sub, err := a.Subscribe(ctx, domain.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	go func() {
+		for i := range n {
+			if _, err := b.Append(ctx, domain.AppendRequest{Stream: domain.StreamID(fmt.Sprint("s-", i%3)), Events: []domain.ProposedEvent{ev(i)}}); err != nil {
+				t.Errorf("append through B: %v", err)
+				return
+			}
+			if i%5 == 0 {
+				time.Sleep(PollInterval) // let the subscriber go idle between some appends
+			}
+		}
+	}()
+	var got []domain.RecordedEvent
+	deadline := time.After(20 * time.Second)
+	for len(got) < n {
+		select {
+		case e := <-sub.Events():
+			got = append(got, e)
+		case <-deadline:
+			t.Fatalf("subscriber on A saw %d of %d appends made through B", len(got), n)
+		}
+	}
+	want := readAll(t, b)
+	for i := range want {
+		if got[i].Position != want[i].Position || got[i].Hash != want[i].Hash {
+			t.Fatalf("event %d: subscriber got %s@%d at %s, B reads %s@%d at %s", i, got[i].Stream, got[i].Revision, got[i].Position, want[i].Stream, want[i].Revision, want[i].Position)
+		}
+	}
+	cancel()
+	for range sub.Events() {
+	}
+	if err := sub.Err(); err != nil {
+		t.Fatalf("Err after cancel: %v", err)
+	}
+}
+
+// TestNotifyWakesOtherProcess: a subscriber whose poll is out of the
+// picture still sees another handle's append, through LISTEN/NOTIFY: the
+// append's pg_notify reaches the listener connection.
+func TestNotifyWakesOtherProcess(t *testing.T) {
+	url := pgtest.DB(t)
+	a := mustOpen(t, url, Options{Migrate: true})
+	b := mustOpen(t, url, Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if _, err := a.Subscribe(ctx, domain.Start); err != nil { // starts a's listener
+		t.Fatal(err)
+	}
+	// Wait for the listener to be up: its session ran LISTEN.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var listening bool
+		if err := b.Pool().QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "+channel+"')").Scan(&listening); err != nil {
+			t.Fatal(err)
+		}
+		if listening {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a's listener never ran LISTEN")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := a.notified.Load()
+	if _, err := b.Append(ctx, domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{ev(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	for a.notified.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("an append through b sent no notification to a's listener")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestVisibilityWait: a transaction that took an id before an append and
+// is still open holds the append's events out of the visible log (that is
+// what keeps readers from skipping it). The append waits for it, so that
+// whoever appended reads what it wrote; with a short wait it returns
+// anyway, and the events show once the old transaction ends.
+func TestVisibilityWait(t *testing.T) {
+	url := pgtest.DB(t)
+	s := mustOpen(t, url, Options{Migrate: true})
+	short := mustOpen(t, url, Options{VisibilityWait: 50 * time.Millisecond})
+	ctx := t.Context()
+	// Any write transaction in the cluster counts, not only appends.
+	old := func() (pgx.Tx, *pgx.Conn) {
+		c, err := pgx.Connect(ctx, pgtest.ServerURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+			t.Fatal(err)
+		}
+		return tx, c
+	}
+
+	tx, c := old()
+	var ending atomic.Bool // set just before the old transaction ends
+	committed := make(chan error, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		ending.Store(true)
+		committed <- tx.Commit(ctx)
+	}()
+	if _, err := s.Append(ctx, domain.AppendRequest{Stream: "a", Events: []domain.ProposedEvent{ev(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if !ending.Load() {
+		t.Fatal("the append returned while an older transaction was open")
+	}
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	if n := len(readAll(t, s)); n != 1 {
+		t.Fatalf("after the append returned: %d events visible, want 1", n)
+	}
+
+	tx, c = old()
+	defer c.Close(ctx)
+	if _, err := short.Append(ctx, domain.AppendRequest{Stream: "b", Events: []domain.ProposedEvent{ev(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readAll(t, s)); n != 1 {
+		t.Fatalf("with an older transaction open: %d events visible, want 1", n)
+	}
+	if evs := readStream(t, s, "b"); len(evs) != 1 {
+		t.Fatalf("ReadStream does not wait for older transactions: got %d events, want 1", len(evs))
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Other transactions on the server may still hold it back a moment.
+	for deadline := time.Now().Add(20 * time.Second); len(readAll(t, s)) != 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the older transaction ended: %d events visible, want 2", len(readAll(t, s)))
+		}
+	}
+}
+
+func TestCountAfter(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+	for i := range 5 {
+		if _, err := s.Append(ctx, domain.AppendRequest{Stream: domain.StreamID(fmt.Sprint("s", i%2)), Events: []domain.ProposedEvent{ev(i), ev(i + 10)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := readAll(t, s)
+	for i, e := range append([]domain.RecordedEvent{{}}, all...) {
+		n, err := s.CountAfter(ctx, e.Position)
+		if err != nil || n != int64(len(all)-i) {
+			t.Fatalf("CountAfter(%s) = %d, %v; want %d", e.Position, n, err, len(all)-i)
+		}
+	}
+}
