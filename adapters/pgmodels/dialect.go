@@ -1,0 +1,165 @@
+package pgmodels
+
+import (
+	"strconv"
+	"strings"
+)
+
+// This file holds what PostgreSQL spells or does differently from SQLite
+// (adapters/sqlitemodels), one named item per difference. Everything else
+// (column lists, search conditions, the merged and sorted search forms,
+// upserts with ON CONFLICT, row-value comparisons) is written as in
+// sqlitemodels, with ? placeholders, and passed through rebind.
+
+// rebind turns SQLite's ? placeholders into PostgreSQL's $1, $2, ...: the
+// search builders append conditions and arguments in step, as in
+// sqlitemodels, and number them last. No statement here has a ? in a
+// literal.
+func rebind(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// writeLockKey is the transaction-level advisory lock a WriteTx holds
+// ("upay" "rm" in ASCII); SQLite's BEGIN IMMEDIATE takes the file's write
+// lock instead. pgschema's migration lock is "upay" alone, so the two never
+// collide.
+const writeLockKey int64 = 0x75706179_726d
+
+// sqlLock takes the write lock for the rest of the transaction. It is
+// taken before anything is read, and the transaction is READ COMMITTED, so
+// every later statement sees what the previous holder committed (each
+// statement takes a fresh snapshot; the lock is released only after the
+// commit is visible). Under REPEATABLE READ the snapshot would predate the
+// wait.
+var sqlLock = "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(writeLockKey, 10) + ")"
+
+// sqlNoTimeout lifts Options.StatementTimeout for the rest of a write
+// transaction (see Options.StatementTimeout).
+const sqlNoTimeout = "SET LOCAL statement_timeout = 0"
+
+// sqlAsyncCommit lets a write transaction's COMMIT return before its WAL
+// reaches the disk: the counterpart of sqlitemodels' synchronous=NORMAL. A
+// crash can lose the last commits whole, never part of one; a lost batch
+// loses its checkpoint with it, so the runner applies it again. Durability
+// proper belongs to the event store; everything here can be rebuilt.
+const sqlAsyncCommit = "SET LOCAL synchronous_commit = off"
+
+// beginSQL is what Begin sends after BEGIN, in one round trip (the simple
+// protocol runs the statements in order, each under its own timeout).
+func beginSQL(liftTimeout bool) string {
+	s := sqlAsyncCommit + "; "
+	if liftTimeout {
+		s += sqlNoTimeout + "; "
+	}
+	return s + sqlLock
+}
+
+// whoEveryMerchant is the searches' merchant condition when the query names
+// none: seek the (merchant, date) indexes once per merchant of
+// tx_merchants. SQLite plans `merchant IN (SELECT ...)` as that skip-scan;
+// PostgreSQL would join instead, while an array computed once (an InitPlan)
+// becomes an index condition of every bitmap scan of the OR below.
+const whoEveryMerchant = "merchant = ANY(ARRAY(SELECT merchant FROM tx_merchants))"
+
+// unnestInsert renders a bulk insert of table's cols from one array
+// parameter per column, cast to types: a batch of any size is one
+// statement with a fixed text (prepared once per connection), where SQLite
+// binds rows of ? groups in prepared chunks. onConflict ("" for none)
+// follows it.
+func unnestInsert(table, cols, types, onConflict string) string {
+	ts := strings.Split(types, ",")
+	casts := make([]string, len(ts))
+	for i, t := range ts {
+		casts[i] = "?::" + strings.TrimSpace(t) + "[]"
+	}
+	q := "INSERT INTO " + table + " (" + cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")"
+	if onConflict != "" {
+		q += " " + onConflict
+	}
+	return rebind(q)
+}
+
+// copyMinRows is the journal batch from which Write streams entries with
+// COPY, PostgreSQL's bulk-load protocol (no conflict to handle: each
+// position is written once), instead of queueing one more unnest insert in
+// the pipeline: COPY costs a round trip of its own, which a live batch of
+// a few events would notice, but loads a rebuild's pages in about 60% of
+// the time.
+const copyMinRows = 256
+
+// anyOf is a key set as one array parameter, where SQLite expands
+// `IN (?, ?, ...)` in prepared chunks.
+const anyOf = "= ANY(?)"
+
+// emptyTables empties a projection's own tables. TRUNCATE swaps in empty
+// files instead of deleting row by row (no dead rows for VACUUM after a
+// rebuild); it is transactional, and its exclusive lock holds readers of
+// the tables for the moment until Reset commits. A role granted DELETE but
+// not TRUNCATE (migrations run by another role) deletes instead. SQLite has
+// no TRUNCATE: sqlitemodels deletes.
+func emptyTables(canTruncate bool, tables []string) []string {
+	if canTruncate {
+		return []string{"TRUNCATE " + strings.Join(tables, ", ")}
+	}
+	out := make([]string, len(tables))
+	for i, t := range tables {
+		out[i] = "DELETE FROM " + t
+	}
+	return out
+}
+
+// sqlCanTruncate reports whether the role may truncate every table of ?.
+var sqlCanTruncate = rebind("SELECT coalesce(bool_and(has_table_privilege(t, 'TRUNCATE')), true) FROM unnest(?::text[]) AS t")
+
+// sqlSecondaryIndexes lists the listing's indexes that Reset defers: every
+// index of transactions but unique ones (the primary key), as a name DROP
+// INDEX takes, the bare name and the definition that recreates it.
+// SQLite's sqlitemodels keeps its list in Go; here the catalog is the list,
+// so the migrations stay the one place indexes are defined. Only the
+// table's owner may drop and create its indexes: a role that is not (nor a
+// member of the owning role) lists none and rebuilds with the indexes in
+// place, slower but the same.
+const sqlSecondaryIndexes = `SELECT i.indexrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid)
+	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique AND pg_has_role(c.relowner, 'USAGE')`
+
+// ifNotExists makes a definition from pg_get_indexdef (which always starts
+// "CREATE INDEX name ON ...") harmless when the index exists.
+func ifNotExists(def string) string {
+	return strings.Replace(def, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+}
+
+// orderedBranch renders one branch of a merged search: sorted and cut to
+// the page by itself. PostgreSQL merges the sorted outputs of UNION ALL
+// branches (Merge Append) only when each branch is a subquery planned with
+// that order; a branch with a WHERE clause and no ORDER BY is planned for
+// its whole result, unordered. SQLite merges the bare branches.
+func orderedBranch(sel, order string) string { return "(" + sel + order + " LIMIT ?)" }
+
+// sortFence makes sel an optimization fence: a subquery with OFFSET 0 is
+// planned by itself, for all its rows, so the ORDER BY ... LIMIT around it
+// sorts what its indexes find instead of steering it to an index in the
+// listing's order (see searchSQL). SQLite plans the explicit branches as
+// written.
+func sortFence(sel string) string { return "SELECT * FROM (" + sel + " OFFSET 0) AS t" }
+
+// sessionParams are set on every connection unless the URL sets them.
+// jit=off: the searches are short, index-driven statements whose cost
+// estimates can still pass jit_above_cost on a big table, and compiling
+// them costs tens of milliseconds, more than running them.
+var sessionParams = map[string]string{"jit": "off"}

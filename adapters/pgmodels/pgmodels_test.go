@@ -1,0 +1,666 @@
+package pgmodels
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rickb777/date"
+
+	"upay/adapters/pgschema"
+	"upay/adapters/pgtest"
+	"upay/adapters/readmodeltest"
+	"upay/adapters/sqlite"
+	"upay/domain"
+	"upay/ledger"
+	"upay/projections"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench.dir != "" {
+		os.RemoveAll(bench.dir)
+	}
+	os.Exit(code)
+}
+
+// openFresh opens the read models in a new throwaway database (dropped
+// when the test ends), migrating it, and closes them when the test ends.
+func openFresh(t testing.TB, opt Options) *Models {
+	t.Helper()
+	opt.Migrate = true
+	m, err := Open(context.Background(), pgtest.DB(t), opt)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestConformance(t *testing.T) {
+	readmodeltest.Run(t, func(t *testing.T) readmodeltest.Store {
+		m, err := Open(t.Context(), pgtest.DB(t), Options{Migrate: true})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return m // the suite closes it
+	})
+}
+
+// fixture records n card sales (authorize and capture) for three merchants
+// over n minutes in an embedded event store and returns it.
+func fixture(t testing.TB, path string, n int) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	l, err := ledger.New(ctx, s, ledger.Options{Import: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)
+	var cmds []domain.Command
+	for i := range n {
+		id := domain.PaymentID(fmt.Sprintf("p%05d", i))
+		at = at.Add(time.Minute)
+		cmds = append(cmds,
+			domain.Authorize{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("a%d", i), At: at}, Payment: id,
+				Merchant: domain.MerchantID(fmt.Sprintf("27000000%d", 1+i%3)), Brand: domain.Brands[i%len(domain.Brands)],
+				Amount: domain.Yen(100 + i), Installments: 1, Card: domain.NewCardRef([]byte("k"), "4111111111111111"), Result: domain.ResultApproved},
+			domain.Capture{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("c%d", i), At: at}, Payment: id})
+	}
+	res, err := l.HandleBatch(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Accepted {
+			t.Fatalf("fixture command rejected: %v", r.Err)
+		}
+	}
+	return s
+}
+
+// fixtureMore records n more sales, numbered from first.
+func fixtureMore(t *testing.T, s *sqlite.Store, first, n int) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := ledger.New(ctx, s, ledger.Options{Import: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _, _ := s.Last(ctx)
+	at := last.Time
+	for i := first; i < first+n; i++ {
+		at = at.Add(time.Minute)
+		id := domain.PaymentID(fmt.Sprintf("p%05d", i))
+		for _, c := range []domain.Command{
+			domain.Authorize{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("a%d", i), At: at}, Payment: id, Merchant: "270000001",
+				Brand: domain.Visa, Amount: 500, Installments: 1, Card: domain.NewCardRef([]byte("k"), "4111111111111111"), Result: domain.ResultApproved},
+			domain.Capture{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("c%d", i), At: at}, Payment: id},
+		} {
+			if r, err := l.Handle(ctx, c); err != nil || !r.Accepted {
+				t.Fatalf("%v %v", err, r.Err)
+			}
+		}
+	}
+}
+
+// state is everything the models hold, for comparing two of them.
+type state struct {
+	rows    []projections.Transaction
+	tb      projections.TrialBalance
+	tot     []projections.TotalRow
+	journal []projections.JournalEntry
+	cps     map[string]domain.Position
+}
+
+func readState(t *testing.T, m *Models) state {
+	t.Helper()
+	ctx := context.Background()
+	var st state
+	q := projections.TxQuery{Limit: projections.MaxSearchLimit}
+	for {
+		p, err := m.SearchTransactions(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.rows = append(st.rows, p.Rows...)
+		if !p.More {
+			break
+		}
+		q.After = p.Next
+	}
+	var err error
+	if st.tb, err = m.TrialBalance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, mid := range []domain.MerchantID{"270000001", "270000002", "270000003"} {
+		rows, err := m.PeriodTotals(ctx, mid, date.New(2019, 1, 1), date.New(2020, 1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.tot = append(st.tot, rows...)
+	}
+	for after := domain.Start; ; {
+		page, err := m.Journal(ctx, after, projections.MaxJournalLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.journal = append(st.journal, page...)
+		if len(page) < projections.MaxJournalLimit {
+			break
+		}
+		after = page[len(page)-1].Position
+	}
+	if st.cps, err = m.Checkpoints(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func sameState(t *testing.T, what string, got, want state) {
+	t.Helper()
+	if len(got.rows) != len(want.rows) {
+		t.Fatalf("%s: %d rows, want %d", what, len(got.rows), len(want.rows))
+	}
+	for i := range got.rows {
+		g, w := got.rows[i], want.rows[i]
+		if !g.CreatedAt.Equal(w.CreatedAt) || !g.UpdatedAt.Equal(w.UpdatedAt) {
+			t.Fatalf("%s: row %d times differ", what, i)
+		}
+		g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s: row %d\n got %+v\nwant %+v", what, i, g, w)
+		}
+	}
+	if !reflect.DeepEqual(got.journal, want.journal) {
+		t.Fatalf("%s: journal of %d entries, want %d", what, len(got.journal), len(want.journal))
+	}
+	if !reflect.DeepEqual(got.tb, want.tb) || !reflect.DeepEqual(got.tot, want.tot) || !reflect.DeepEqual(got.cps, want.cps) {
+		t.Fatalf("%s:\n got %v %v %v\nwant %v %v %v", what, got.tb, got.tot, got.cps, want.tb, want.tot, want.cps)
+	}
+}
+
+// A failure after a batch's rows and before its checkpoints (an error, or
+// the context cancelled there) rolls the whole batch back.
+func TestFailureBetweenRowsAndCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 50)
+	m := openFresh(t, Options{Events: s})
+	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 30})
+	if _, err := r.CatchUp(ctx); err != nil { // first: 100 events in pages of 30
+		t.Fatal(err)
+	}
+	committed := readState(t, m)
+	if len(committed.rows) != 50 {
+		t.Fatalf("fixture: %d rows", len(committed.rows))
+	}
+	fixtureMore(t, s, 50, 20)
+
+	calls := 0
+	m.failBeforeCheckpoint = func() error { calls++; return errors.New("disk on fire") }
+	if _, err := r.CatchUp(ctx); err == nil || calls != 1 {
+		t.Fatalf("CatchUp with a failing batch: %v after %d calls", err, calls)
+	}
+	sameState(t, "after a failure before the checkpoint", readState(t, m), committed)
+
+	cctx, cancel := context.WithCancel(ctx)
+	m.failBeforeCheckpoint = func() error { cancel(); return nil }
+	if _, err := r.CatchUp(cctx); err == nil {
+		t.Fatal("CatchUp whose context ends before the checkpoint succeeded")
+	}
+	sameState(t, "after a cancellation before the checkpoint", readState(t, m), committed)
+
+	m.failBeforeCheckpoint = nil
+	if n, err := r.CatchUp(ctx); err != nil || n != 40 {
+		t.Fatalf("catch-up after the failures: %d, %v; want the 40 new events", n, err)
+	}
+	if st := readState(t, m); len(st.rows) != 70 {
+		t.Fatalf("%d rows after recovery, want 70", len(st.rows))
+	}
+	status, err := m.Status(ctx)
+	if err != nil || len(status) != 3 || status[0].Lag != 0 || status[0].Position.Commit != 140 {
+		t.Fatalf("status %+v, %v", status, err)
+	}
+}
+
+// killingWriter ends the server backend of a write transaction after the
+// batch's rows and checkpoints were written and before the commit, once,
+// on batch kill (1-based).
+type killingWriter struct {
+	*Models
+	t       *testing.T
+	url     string // of the test database, to look into pg_stat_activity
+	appName string
+	kill    int
+	writes  int
+	killed  int32 // the backend's pid
+}
+
+func (w *killingWriter) Begin(ctx context.Context) (projections.WriteTx, error) {
+	tx, err := w.Models.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &killingTx{WriteTx: tx, w: w}, nil
+}
+
+type killingTx struct {
+	projections.WriteTx
+	w *killingWriter
+}
+
+func (tx *killingTx) Write(b *projections.Batch) error {
+	if err := tx.WriteTx.Write(b); err != nil {
+		return err
+	}
+	w := tx.w
+	if w.writes++; w.writes != w.kill {
+		return nil
+	}
+	// The writer is the one backend of the application that is inside a
+	// transaction; readers are idle between statements.
+	c, err := pgx.Connect(context.Background(), w.url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	rows, _ := c.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'", w.appName)
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil || len(pids) != 1 {
+		w.t.Fatalf("backends of %s in a transaction: %v, %v; want the writer's alone", w.appName, pids, err)
+	}
+	w.killed = pids[0]
+	// Wait (up to a minute) until the backend has exited, so the commit
+	// that follows meets a dead connection, not a dying one.
+	pgtest.Exec(w.t, "SELECT pg_terminate_backend($1, 60000)", pids[0])
+	return nil
+}
+
+// A connection killed in the middle of a projection batch, after its rows
+// and checkpoints were written and before the commit: the commit fails
+// with U3003 saying the connection was lost, nothing of the batch is
+// visible, and a runner started afresh catches up to exactly the state of
+// an untouched store.
+func TestKilledConnectionMidBatch(t *testing.T) {
+	ctx := context.Background()
+	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 1500) // 3,000 events
+	var b [4]byte
+	rand.Read(b[:])
+	app := "upay-pgmodels-test-" + hex.EncodeToString(b[:])
+	dbURL := pgtest.DB(t)
+	m, err := Open(ctx, dbURL, Options{Events: s, Migrate: true, ApplicationName: app, StatementTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	// Pages of 1,000 events post journal entries by COPY; the untouched
+	// store below, in pages of 100, by the pipelined insert.
+	w := &killingWriter{Models: m, t: t, url: dbURL, appName: app, kill: 2}
+	var afterFirst state
+	r := projections.NewRunner(s, w, projections.RunnerOptions{PageSize: 1000, Progress: func(done, _ int64) {
+		if done == 1000 {
+			afterFirst = readState(t, m)
+		}
+	}})
+	_, err = r.CatchUp(ctx)
+	if w.killed == 0 {
+		t.Fatalf("the writer's backend was not killed: %v", err)
+	}
+	if domain.CodeOf(err) != domain.CodeStoreFailure || !strings.Contains(err.Error(), "connection to PostgreSQL was lost") {
+		t.Fatalf("catch-up through a killed connection: %v; want U3003 saying the connection was lost", err)
+	}
+	t.Logf("the error: %v", err)
+	if afterFirst.cps == nil || afterFirst.cps[projections.NameTransactions].Commit != 1000 {
+		t.Fatalf("the first batch did not commit: %v", afterFirst.cps)
+	}
+	sameState(t, "after the killed batch", readState(t, m), afterFirst)
+
+	// A fresh runner on the same models: the pool has replaced the dead
+	// connection.
+	n, err := projections.NewRunner(s, m, projections.RunnerOptions{}).CatchUp(ctx)
+	if err != nil || n != 2000 {
+		t.Fatalf("catch-up after the kill: %d events, %v; want 2000", n, err)
+	}
+	untouched := openFresh(t, Options{})
+	if _, err := projections.NewRunner(s, untouched, projections.RunnerOptions{PageSize: 100}).CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := readState(t, m)
+	if len(got.rows) != 1500 || len(got.journal) != 1500 {
+		t.Fatalf("%d rows and %d journal entries, want 1,500 each", len(got.rows), len(got.journal))
+	}
+	sameState(t, "recovered vs untouched", got, readState(t, untouched))
+	st, err := m.Status(ctx)
+	if err != nil || st[0].Lag != 0 || st[2].Lag != 0 {
+		t.Fatalf("status after recovery: %+v, %v", st, err)
+	}
+}
+
+// indexCount counts the listing's secondary indexes.
+func indexCount(t *testing.T, m *Models) (have, deferred int) {
+	t.Helper()
+	err := m.pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM pg_indexes WHERE tablename = 'transactions' AND indexname LIKE 'tx\_%'),
+		(SELECT count(*) FROM deferred_indexes)`).Scan(&have, &deferred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return have, deferred
+}
+
+// explain returns the plan of a search statement; generic forces the plan
+// a prepared statement settles on after five runs (plan_cache_mode).
+func explain(t *testing.T, m *Models, sql string, args []any, generic bool) string {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := m.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	q := "EXPLAIN " + sql
+	if generic {
+		if _, err := tx.Exec(ctx, "PREPARE search AS "+sql); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+			t.Fatal(err)
+		}
+		lits := make([]string, len(args))
+		for i, a := range args {
+			switch a := a.(type) {
+			case string:
+				lits[i] = "'" + strings.ReplaceAll(a, "'", "''") + "'"
+			default:
+				lits[i] = fmt.Sprint(a)
+			}
+		}
+		q, args = "EXPLAIN EXECUTE search("+strings.Join(lits, ", ")+")", nil
+		defer tx.Exec(ctx, "DEALLOCATE search")
+	}
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+var sortNode = regexp.MustCompile(`(?m)^\s*(->\s+)?Sort\s+\(`)
+
+// The searches run on the indexes meant for them: a regression to a full
+// scan would pass every functional test and fail in production.
+func TestSearchPlansUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	m := openFresh(t, Options{})
+	// A reset of the listing drops its indexes and Ready brings them back:
+	// the plans below are checked on the recreated ones.
+	if have, _ := indexCount(t, m); have != 6 {
+		t.Fatalf("%d secondary indexes after the migration, want 6", have)
+	}
+	if err := m.Reset(ctx, []string{projections.NameTransactions}); err != nil {
+		t.Fatal(err)
+	}
+	if have, deferred := indexCount(t, m); have != 0 || deferred != 6 {
+		t.Fatalf("after Reset: %d indexes, %d deferred", have, deferred)
+	}
+	// 10 merchants x 40 days x 100 payments, every 50th refunded three
+	// days later, every 20th never captured: enough rows that a scan
+	// costs more than the indexes.
+	if _, err := m.pool.Exec(ctx, `INSERT INTO transactions (`+txCols+`)
+		SELECT 'p' || lpad(i::text, 7, '0'), (270000001 + i % 10)::text, 'card', 'visa', 100 + i % 5000, 100, 0,
+			'captured', 'ok-01', '', CASE WHEN i % 20 <> 0 THEN 18170 + i / 1000 END,
+			CASE WHEN i % 50 = 0 THEN 18173 + i / 1000 END, '************1111', 1, 'T', NULL, NULL, '',
+			1569855600000000000 + i::bigint * 86400000000, 0, i, i
+		FROM generate_series(0, 39999) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.pool.Exec(ctx, "INSERT INTO tx_merchants SELECT DISTINCT merchant FROM transactions"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if have, deferred := indexCount(t, m); have != 6 || deferred != 0 {
+		t.Fatalf("after Ready: %d indexes, %d deferred", have, deferred)
+	}
+	d1 := date.NewOfDays(18180)
+	d2, d30 := d1.Add(2), d1.Add(29)
+	amt := domain.Yen(5000)
+	cur := &projections.Cursor{CreatedAt: projections.DayStart(d1).Add(12 * time.Hour), Payment: "p0010000"}
+	for _, tc := range []struct {
+		name   string
+		q      projections.TxQuery
+		cur    *projections.Cursor
+		want   []string
+		merged bool // Merge Append, no sort; checked on the generic plan too
+	}{
+		{"one merchant, one day", projections.TxQuery{Merchant: "270000001", From: &d1, To: &d1}, nil,
+			[]string{"tx_merchant_sales", "tx_merchant_return", "tx_merchant_dateless"}, true},
+		{"one merchant, three days, next page", projections.TxQuery{Merchant: "270000001", From: &d1, To: &d2}, cur,
+			[]string{"tx_merchant_sales", "tx_merchant_return", "tx_merchant_dateless"}, true},
+		{"one merchant, a month", projections.TxQuery{Merchant: "270000001", From: &d1, To: &d30}, nil,
+			[]string{"tx_merchant_sales", "tx_merchant_return", "tx_merchant_dateless"}, false},
+		{"every merchant, three days", projections.TxQuery{From: &d1, To: &d2}, nil,
+			[]string{"tx_merchants", "tx_merchant_sales", "tx_merchant_return", "tx_merchant_dateless"}, false},
+		// tx_merchant_created, or tx_created filtered by merchant: either
+		// reads the listing in order from the cursor.
+		{"one merchant, next page", projections.TxQuery{Merchant: "270000001"}, cur, []string{"Index Scan Backward using tx_"}, false},
+		{"everything", projections.TxQuery{}, nil, []string{"Index Scan Backward using tx_created"}, false},
+		{"everything, next page", projections.TxQuery{}, cur, []string{"tx_created"}, false},
+		{"amount", projections.TxQuery{MinAmount: &amt, MaxAmount: &amt}, nil, []string{"tx_amount"}, false},
+	} {
+		s, args := searchSQL(tc.q, tc.cur, 51)
+		for _, generic := range []bool{false, true} {
+			plan := explain(t, m, s, args, generic)
+			t.Logf("%s (generic %v):\n%s", tc.name, generic, plan)
+			if generic && !tc.merged {
+				continue
+			}
+			if strings.Contains(plan, "Seq Scan on transactions") {
+				t.Errorf("%s (generic %v): full scan:\n%s", tc.name, generic, plan)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(plan, w) {
+					t.Errorf("%s (generic %v): plan lacks %q:\n%s", tc.name, generic, w, plan)
+				}
+			}
+			if tc.merged && !strings.Contains(plan, "Merge Append") {
+				t.Errorf("%s (generic %v): the branches are not merged:\n%s", tc.name, generic, plan)
+			}
+			// With the values known, each branch reads its index in the
+			// listing's order and nothing is sorted. (A generic plan may
+			// sort a branch it expects a row or two of; each branch is
+			// cut to the page either way.)
+			if tc.merged && !generic && (sortNode.MatchString(plan) || !strings.Contains(plan, "Index Scan Backward using tx_merchant_sales")) {
+				t.Errorf("%s: the branches are not read in order:\n%s", tc.name, plan)
+			}
+		}
+	}
+	if plan := explain(t, m, sqlUnknownEmoney, []any{"270000001"}, false); !strings.Contains(plan, "tx_merchant_dateless") {
+		t.Errorf("unknown e-money plan:\n%s", plan)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	const secret = "s3cr3t-Pa55"
+	for _, tc := range []struct {
+		url  string
+		code string
+	}{
+		{"postgres://upay:" + secret + "@127.0.0.1:notaport/upay", domain.CodeInvalidField},
+		{"postgres://upay:" + secret + "@127.0.0.1/upay?sslmode=sometimes", domain.CodeInvalidField},
+		{"postgres://upay@127.0.0.1/upay?password=" + secret + "&sslmode=sometimes", domain.CodeInvalidField},
+		{"mysql://upay:" + secret + "@127.0.0.1/upay", domain.CodeInvalidField},
+		{"", domain.CodeInvalidField},
+		// Nothing listens on port 1: the connection is refused.
+		{"postgres://upay:" + secret + "@127.0.0.1:1/upay?sslmode=disable&connect_timeout=10", domain.CodeStoreFailure},
+	} {
+		_, err := Open(ctx, tc.url, Options{})
+		if domain.CodeOf(err) != tc.code {
+			t.Errorf("Open(%q): %v; want %s", redact(tc.url), err, tc.code)
+		}
+		if err != nil && strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
+			t.Errorf("Open(%q): the error shows the password: %v", redact(tc.url), err)
+		}
+	}
+	if got := redact("postgres://u:" + secret + "@h/db?sslpassword=" + secret + "&x=1"); strings.Contains(got, secret) {
+		t.Errorf("redact: %s", got)
+	}
+
+	// A wrong password: the server refuses the login.
+	db := pgtest.DB(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), secret)
+	if _, err := Open(ctx, u.String(), Options{}); domain.CodeOf(err) != domain.CodeStoreFailure || strings.Contains(err.Error(), secret) {
+		t.Errorf("wrong password: %v", err)
+	}
+
+	// A database never migrated is refused unless Migrate.
+	if _, err := Open(ctx, db, Options{}); domain.CodeOf(err) != domain.CodeStoreFailure || !strings.Contains(err.Error(), "upay migrate") {
+		t.Errorf("unmigrated database: %v", err)
+	}
+	m, err := Open(ctx, db, Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.Status(ctx); err != nil || len(st) != 3 || st[0].Lag != -1 {
+		t.Fatalf("status without an event store: %+v, %v", st, err)
+	}
+	// A database migrated by a newer binary is refused, with or without
+	// Migrate.
+	if _, err := m.pool.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, 'from_the_future')", pgschema.Latest+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := m.SearchTransactions(ctx, projections.TxQuery{}); domain.CodeOf(err) != domain.CodeStoreFailure {
+		t.Errorf("search after Close: %v", err)
+	}
+	if _, err := m.Begin(ctx); domain.CodeOf(err) != domain.CodeStoreFailure {
+		t.Errorf("Begin after Close: %v", err)
+	}
+	for _, migrate := range []bool{false, true} {
+		_, err := Open(ctx, db, Options{Migrate: migrate})
+		if domain.CodeOf(err) != domain.CodeStoreFailure || !strings.Contains(err.Error(), "newer than this binary") {
+			t.Errorf("newer database (migrate %v): %v", migrate, err)
+		}
+	}
+}
+
+// Readers keep reading while a rebuild truncates, refills and re-indexes
+// the listing: they see committed pages only and never fail.
+func TestReadsDuringRebuild(t *testing.T) {
+	ctx := context.Background()
+	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 400)
+	m := openFresh(t, Options{Events: s})
+	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 50})
+	if _, err := r.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			day := date.New(2019, 10, 1)
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				var err error
+				switch (g + i) % 3 {
+				case 0:
+					var p projections.TxPage
+					p, err = m.SearchTransactions(ctx, projections.TxQuery{Merchant: "270000001", From: &day, To: &day})
+					if err == nil && len(p.Rows) > projections.SearchLimit {
+						err = fmt.Errorf("%d rows", len(p.Rows))
+					}
+				case 1:
+					var tb projections.TrialBalance
+					if tb, err = m.TrialBalance(ctx); err == nil {
+						if d, c := tb.Totals(); d != c {
+							err = fmt.Errorf("trial balance %d != %d mid-rebuild", d, c)
+						}
+					}
+				default:
+					_, err = m.Status(ctx)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 2 {
+		if _, err := r.Rebuild(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("reader: %v", err)
+		}
+	}
+	if st := readState(t, m); len(st.rows) != 400 {
+		t.Fatalf("%d rows after the rebuilds", len(st.rows))
+	}
+	if have, deferred := indexCount(t, m); have != 6 || deferred != 0 {
+		t.Fatalf("after the rebuilds: %d indexes, %d deferred", have, deferred)
+	}
+}
+
+// A role without the TRUNCATE privilege (tables owned by the role that
+// migrated) rebuilds by deleting.
+func TestResetWithoutTruncatePrivilege(t *testing.T) {
+	ctx := context.Background()
+	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 50)
+	m := openFresh(t, Options{Events: s})
+	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 30})
+	if _, err := r.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := readState(t, m)
+	if _, err := m.pool.Exec(ctx, "REVOKE TRUNCATE ON transactions, tx_merchants, period_totals, journal, trial_balance FROM CURRENT_USER"); err != nil {
+		t.Fatal(err)
+	}
+	var can bool
+	if err := m.pool.QueryRow(ctx, sqlCanTruncate, []string{"journal"}).Scan(&can); err != nil || can {
+		t.Fatalf("TRUNCATE on journal after the revoke: %v, %v", can, err)
+	}
+	if n, err := r.Rebuild(ctx, nil); err != nil || n != 100 {
+		t.Fatalf("rebuild without TRUNCATE: %d, %v", n, err)
+	}
+	sameState(t, "rebuilt by deleting", readState(t, m), want)
+}

@@ -1,0 +1,332 @@
+package pgmodels
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rickb777/date"
+
+	"upay/domain"
+	"upay/projections"
+)
+
+// query runs a read statement. pgx prepares each statement text once per
+// connection and caches it, which is sqlitemodels' statement cache: search
+// SQL depends only on which filters are set (a few hundred shapes at most),
+// never on their values.
+func (m *Models) query(ctx context.Context, q string, args ...any) (pgx.Rows, error) {
+	if m.isClosed() {
+		return nil, errClosed
+	}
+	return m.pool.Query(ctx, q, args...)
+}
+
+// searchSQL renders a validated query (with ? placeholders, see rebind);
+// rows come newest first and the cursor continues after a row. One
+// merchant over a short range of days is mergedSQL's; without a date
+// range, the listing's indexes (tx_merchant_created, tx_created) deliver
+// rows newest first and a page stops after its rows.
+//
+// Any other date range is one statement whose three date conditions are
+// OR-ed: the sales date, the return date, and the first event's instant
+// for rows with neither date. PostgreSQL reads each through its partial
+// (merchant, date) index, the merchant (or every merchant of
+// tx_merchants, whoEveryMerchant) as the index's first key, ORs the
+// bitmaps and sorts the matches for the page: work in proportion to the
+// rows in the range, as sqlitemodels' three sorted branches (SQLite cannot
+// OR indexes).
+//
+// A range with an end is fenced (sortFence) so that the planner cannot
+// choose instead to walk tx_created newest first, filtering: it does not
+// know that dates follow creation times, and for a range in the past that
+// walk reads every newer row. A range with only a start is not: there the
+// newest rows are the ones that match, and the walk stops at the page.
+func searchSQL(q projections.TxQuery, cur *projections.Cursor, limit int) (string, []any) {
+	var common []string // conditions every branch carries
+	var commonArgs []any
+	if q.Status != "" {
+		common = append(common, "status = ?")
+		commonArgs = append(commonArgs, q.Status)
+	}
+	if q.Brand != "" {
+		common = append(common, "brand = ?")
+		commonArgs = append(commonArgs, q.Brand)
+	}
+	if q.MinAmount != nil {
+		common = append(common, "amount >= ?")
+		commonArgs = append(commonArgs, *q.MinAmount)
+	}
+	if q.MaxAmount != nil {
+		common = append(common, "amount <= ?")
+		commonArgs = append(commonArgs, *q.MaxAmount)
+	}
+	if cur != nil {
+		common = append(common, "(created_at, payment) < (?, ?)")
+		commonArgs = append(commonArgs, cur.CreatedAt.UnixNano(), string(cur.Payment))
+	}
+	if q.From == nil && q.To == nil {
+		where, args := common, commonArgs
+		if q.Merchant != "" {
+			where = append([]string{"merchant = ?"}, where...)
+			args = append([]any{string(q.Merchant)}, args...)
+		}
+		s := "SELECT " + txCols + " FROM transactions"
+		if len(where) > 0 {
+			s += " WHERE " + strings.Join(where, " AND ")
+		}
+		return rebind(s + newestFirst + " LIMIT ?"), append(args, int64(limit))
+	}
+	if q.Merchant != "" && q.From != nil && q.To != nil && int(q.To.Sub(*q.From)) < maxDayBranches {
+		return mergedSQL(q, common, commonArgs, limit)
+	}
+	who, args := whoEveryMerchant, []any(nil)
+	if q.Merchant != "" {
+		who, args = "merchant = ?", []any{string(q.Merchant)}
+	}
+	var arms []string
+	for _, col := range []string{"sales_date", "return_date"} {
+		var conds []string
+		if q.From != nil {
+			conds = append(conds, col+" >= ?")
+			args = append(args, int32(q.From.DaysSinceEpoch()))
+		}
+		if q.To != nil {
+			conds = append(conds, col+" <= ?")
+			args = append(args, int32(q.To.DaysSinceEpoch()))
+		}
+		arms = append(arms, "("+strings.Join(conds, " AND ")+")")
+	}
+	conds := []string{"sales_date IS NULL", "return_date IS NULL"}
+	if q.From != nil {
+		conds = append(conds, "created_at >= ?")
+		args = append(args, projections.DayStart(*q.From).UnixNano())
+	}
+	if q.To != nil {
+		conds = append(conds, "created_at < ?")
+		args = append(args, projections.DayStart(q.To.Add(1)).UnixNano())
+	}
+	arms = append(arms, "("+strings.Join(conds, " AND ")+")")
+	where := append([]string{who, "(" + strings.Join(arms, " OR ") + ")"}, common...)
+	s := "SELECT " + txCols + " FROM transactions WHERE " + strings.Join(where, " AND ")
+	if q.To != nil {
+		s = sortFence(s)
+	}
+	return rebind(s + newestFirst + " LIMIT ?"), append(append(args, commonArgs...), int64(limit))
+}
+
+// newestFirst is the listing's order.
+const newestFirst = " ORDER BY created_at DESC, payment DESC"
+
+// maxDayBranches is the longest date range (in days) that mergedSQL
+// splits into one branch per day and date column.
+const maxDayBranches = 7
+
+// mergedSQL renders a search of one merchant over a short date range (the
+// admin screen's usual query: one day) as a merge of branches that each
+// deliver their rows already in the listing's order, so the server reads
+// the first page's rows and stops, sorting nothing: one branch per day on
+// the sales-date index and on the return-date index (for a fixed date,
+// those indexes are ordered by created_at and payment), and the range of
+// first events on the index of rows with neither date. The branches are
+// disjoint, so UNION ALL repeats no row: a row has one sales date and one
+// return date, and the return branches leave out rows whose sales date is
+// also in the range. Against sorting the day's rows this reads about 50
+// index entries instead of a thousand.
+//
+// As in sqlitemodels, except that each branch carries the order and the
+// limit itself (orderedBranch): that is what makes PostgreSQL merge them.
+func mergedSQL(q projections.TxQuery, common []string, commonArgs []any, limit int) (string, []any) {
+	lo, hi := int32(q.From.DaysSinceEpoch()), int32(q.To.DaysSinceEpoch())
+	var branches []string
+	var args []any
+	branch := func(conds []string, condArgs []any) {
+		all := append(append([]string{"merchant = ?"}, conds...), common...)
+		branches = append(branches, orderedBranch("SELECT "+txCols+" FROM transactions WHERE "+strings.Join(all, " AND "), newestFirst))
+		args = append(append(append(append(args, string(q.Merchant)), condArgs...), commonArgs...), int64(limit))
+	}
+	for d := lo; d <= hi; d++ {
+		branch([]string{"sales_date = ?"}, []any{d})
+	}
+	for d := lo; d <= hi; d++ {
+		// A NULL sales date is outside the range too (a refund without a
+		// capture does not happen, but the query must not depend on it).
+		branch([]string{"return_date = ?", "(sales_date IS NULL OR sales_date < ? OR sales_date > ?)"}, []any{d, lo, hi})
+	}
+	branch([]string{"sales_date IS NULL", "return_date IS NULL", "created_at >= ?", "created_at < ?"},
+		[]any{projections.DayStart(*q.From).UnixNano(), projections.DayStart(q.To.Add(1)).UnixNano()})
+	s := "SELECT * FROM (" + strings.Join(branches, " UNION ALL ") + ") AS t" + newestFirst + " LIMIT ?"
+	return rebind(s), append(args, int64(limit))
+}
+
+// SearchTransactions runs the admin search: newest first, at most
+// q.PageSize() rows, More and Next set when more match. Errors: U1009 for
+// an invalid query, U3003.
+func (m *Models) SearchTransactions(ctx context.Context, q projections.TxQuery) (projections.TxPage, error) {
+	if err := q.Validate(); err != nil {
+		return projections.TxPage{}, err
+	}
+	var cur *projections.Cursor
+	if q.After != "" {
+		c, err := projections.ParseCursor(q.After)
+		if err != nil {
+			return projections.TxPage{}, err
+		}
+		cur = &c
+	}
+	n := q.PageSize()
+	s, args := searchSQL(q, cur, n+1)
+	rows, err := m.query(ctx, s, args...)
+	if err != nil {
+		return projections.TxPage{}, storeErr(err, "search transactions")
+	}
+	out, err := scanTxs(rows, n+1)
+	if err != nil {
+		return projections.TxPage{}, err
+	}
+	page := projections.TxPage{Rows: out}
+	if len(out) > n {
+		page.Rows, page.More = out[:n], true
+		page.Next = projections.CursorOf(out[n-1]).String()
+	}
+	return page, nil
+}
+
+func scanTxs(rows pgx.Rows, hint int) ([]projections.Transaction, error) {
+	defer rows.Close()
+	out := make([]projections.Transaction, 0, min(hint, 64))
+	for rows.Next() {
+		t, err := scanTx(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read transactions")
+	}
+	return out, nil
+}
+
+var (
+	sqlTransaction   = rebind("SELECT " + txCols + " FROM transactions WHERE payment = ?")
+	sqlPeriodTotals  = rebind("SELECT date, grp, count, sales FROM period_totals WHERE merchant = ? AND date >= ? AND date <= ? ORDER BY date")
+	sqlUnknownEmoney = rebind("SELECT " + txCols + " FROM transactions WHERE merchant = ? AND sales_date IS NULL AND return_date IS NULL AND status = 'unknown' ORDER BY created_at, payment")
+	sqlTrialBalance  = "SELECT account, debit, credit FROM trial_balance"
+	sqlJournalPage   = rebind("SELECT " + journalCols + " FROM journal WHERE (pos_commit, pos_prepare) > (?, ?) ORDER BY pos_commit, pos_prepare LIMIT ?")
+)
+
+// Transaction returns one payment's row; ok is false when there is none.
+// Errors: U3003.
+func (m *Models) Transaction(ctx context.Context, id domain.PaymentID) (projections.Transaction, bool, error) {
+	rows, err := m.query(ctx, sqlTransaction, string(id))
+	if err != nil {
+		return projections.Transaction{}, false, storeErr(err, "read transaction %s", id)
+	}
+	out, err := scanTxs(rows, 1)
+	if err != nil || len(out) == 0 {
+		return projections.Transaction{}, false, err
+	}
+	return out[0], true, nil
+}
+
+// PeriodTotals returns a merchant's cells with dates in [from, to], by
+// date and then in payout-line order of the groups. Errors: U1009 when
+// from is after to, U3003.
+func (m *Models) PeriodTotals(ctx context.Context, mid domain.MerchantID, from, to date.Date) ([]projections.TotalRow, error) {
+	if from.After(to) {
+		return nil, domain.Err(domain.CodeInvalidField, "from %s is after to %s", from, to)
+	}
+	rows, err := m.query(ctx, sqlPeriodTotals, string(mid), int32(from.DaysSinceEpoch()), int32(to.DaysSinceEpoch()))
+	if err != nil {
+		return nil, storeErr(err, "read period totals")
+	}
+	defer rows.Close()
+	var out []projections.TotalRow
+	for rows.Next() {
+		var d int32
+		var grp string
+		var r projections.TotalRow
+		if err := rows.Scan(&d, &grp, &r.Count, &r.Sales); err != nil {
+			return nil, storeErr(err, "read period totals")
+		}
+		r.Merchant, r.Group, r.Date = mid, domain.Group(grp), date.NewOfDays(date.PeriodOfDays(d))
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read period totals")
+	}
+	slices.SortStableFunc(out, func(a, b projections.TotalRow) int {
+		if c := a.Date.Sub(b.Date); c != 0 {
+			return int(c)
+		}
+		return slices.Index(domain.Groups, a.Group) - slices.Index(domain.Groups, b.Group)
+	})
+	return out, nil
+}
+
+// UnknownEmoney lists a merchant's e-money debits awaiting resolution,
+// oldest first, through the partial index of rows with neither date.
+// Errors: U3003.
+func (m *Models) UnknownEmoney(ctx context.Context, mid domain.MerchantID) ([]projections.Transaction, error) {
+	rows, err := m.query(ctx, sqlUnknownEmoney, string(mid))
+	if err != nil {
+		return nil, storeErr(err, "read unknown e-money debits")
+	}
+	return scanTxs(rows, 0)
+}
+
+// TrialBalance returns every account's total debits and credits.
+// Errors: U3003.
+func (m *Models) TrialBalance(ctx context.Context) (projections.TrialBalance, error) {
+	rows, err := m.query(ctx, sqlTrialBalance)
+	if err != nil {
+		return nil, storeErr(err, "read trial balance")
+	}
+	defer rows.Close()
+	tb := projections.TrialBalance{}
+	for rows.Next() {
+		var a string
+		var d, c int64
+		if err := rows.Scan(&a, &d, &c); err != nil {
+			return nil, storeErr(err, "read trial balance")
+		}
+		tb[a] = struct{ Debit, Credit domain.Yen }{d, c}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read trial balance")
+	}
+	return tb, nil
+}
+
+// Journal returns up to limit entries after position after, in log order
+// (limit 0: projections.JournalLimit). Errors: U1009 for a limit outside
+// 0..projections.MaxJournalLimit, U3003.
+func (m *Models) Journal(ctx context.Context, after domain.Position, limit int) ([]projections.JournalEntry, error) {
+	limit, err := projections.CheckJournalLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	c, p, err := positionArgs(after)
+	if err != nil {
+		return nil, domain.Wrap(domain.CodeInvalidField, err, "journal after %s", after)
+	}
+	rows, err := m.query(ctx, sqlJournalPage, c, p, int64(limit))
+	if err != nil {
+		return nil, storeErr(err, "read journal")
+	}
+	defer rows.Close()
+	var out []projections.JournalEntry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read journal")
+	}
+	return out, nil
+}
