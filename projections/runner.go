@@ -132,30 +132,31 @@ func StatusOf(ctx context.Context, events domain.EventStore, cps map[string]doma
 	return out, nil
 }
 
-// lagCountLimit bounds the events Lag reads to count on a store whose
-// positions it cannot subtract.
+// lagCountLimit bounds the events Lag reads to count on a store that
+// cannot count them itself.
 const lagCountLimit = 100_000
 
-// Lag returns how many events of the store lie after position cp.
-//
-// On a store whose positions are dense integers with Commit == Prepare (the
-// embedded SQLite store numbers events 1, 2, 3, ... without gaps: positions
-// are assigned inside the one write transaction) it is the difference to
-// the last event's position: exact and one indexed read. Where Commit and
-// Prepare differ (EventStoreDB's byte offsets, PostgreSQL's transaction
-// ids) a difference means nothing, so Lag counts the events, reading at
-// most lagCountLimit of them: beyond that it returns the limit, a lower
-// bound.
+// EventCounter is implemented by stores that count the events after a
+// position in one query; Lag uses it when it can.
+type EventCounter interface {
+	CountAfter(ctx context.Context, after domain.Position) (int64, error)
+}
+
+// Lag returns how many events of the store lie after position cp. A store
+// that is an EventCounter answers exactly. Otherwise positions are opaque
+// (EventStoreDB's byte offsets: a difference means nothing), so Lag counts
+// the events, reading at most lagCountLimit of them: beyond that it returns
+// the limit, a lower bound.
 func Lag(ctx context.Context, events domain.EventStore, cp domain.Position) (int64, error) {
+	if c, ok := events.(EventCounter); ok {
+		return c.CountAfter(ctx, cp)
+	}
 	last, ok, err := events.Last(ctx)
 	if err != nil {
 		return 0, err
 	}
 	if !ok || !cp.Less(last.Position) {
 		return 0, nil
-	}
-	if lp := last.Position; lp.Commit == lp.Prepare && cp.Commit == cp.Prepare {
-		return int64(lp.Commit - cp.Commit), nil
 	}
 	var n int64
 	for n < lagCountLimit {
@@ -207,7 +208,21 @@ func (p *page) decode() {
 // progress unless another process keeps resetting.
 const maxRestarts = 100
 
+// Settler is implemented by event stores whose global log may show a
+// committed event only some time after its append returned (PostgreSQL: an
+// older transaction still open). Settle waits until every event committed
+// before the call is readable, or fails; a catch-up calls it first, so
+// that "caught up" covers every append confirmed before it began.
+type Settler interface {
+	Settle(ctx context.Context) error
+}
+
 func (r *Runner) catchUp(ctx context.Context, progress func(done, total int64)) (int, error) {
+	if s, ok := r.events.(Settler); ok {
+		if err := s.Settle(ctx); err != nil {
+			return 0, err
+		}
+	}
 	cps, err := r.w.Checkpoints(ctx)
 	if err != nil {
 		return 0, err

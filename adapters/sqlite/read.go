@@ -200,3 +200,15 @@ func (s *subscription) Err() error {
 	defer s.mu.Unlock()
 	return s.err
 }
+
+// CountAfter counts the events after position after (projections.Lag). The
+// store numbers events 1, 2, 3, ... without gaps (positions are assigned
+// inside the one write transaction), so the count is the difference to the
+// last position: one indexed read, however far behind after is.
+func (s *Store) CountAfter(ctx context.Context, after domain.Position) (int64, error) {
+	last, ok, err := s.Last(ctx)
+	if err != nil || !ok || last.Position.Commit <= after.Commit {
+		return 0, err
+	}
+	return int64(last.Position.Commit - after.Commit), nil
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -226,4 +227,41 @@ func testLast(t *testing.T, s domain.EventStore) {
 	}
 	all = readAll(t, s)
 	sameEvent(t, "Last after a batch", last, all[len(all)-1])
+}
+
+// eventCounter is projections.EventCounter, which stores may implement to
+// count a lag in one query (named here to keep the suite free of the
+// projections package).
+type eventCounter interface {
+	CountAfter(ctx context.Context, after domain.Position) (int64, error)
+}
+
+// testCountAfter: a store that counts events after a position agrees with
+// ReadAll at every position, the start and the end included, also after a
+// refused append (which must not leave a hole counted as an event).
+func testCountAfter(t *testing.T, s domain.EventStore) {
+	c, ok := s.(eventCounter)
+	if !ok {
+		t.Skip("this store does not implement CountAfter; projections.Lag counts by reading")
+	}
+	ctx := t.Context()
+	if n, err := c.CountAfter(ctx, domain.Start); n != 0 || err != nil {
+		t.Fatalf("CountAfter(Start) on an empty store = %d, %v", n, err)
+	}
+	mustAppend(t, s, domain.AppendRequest{Stream: "a", Events: events("a", 3)})
+	if _, err := s.Append(ctx, domain.AppendRequest{Stream: "a", Expected: domain.NoStream(), Events: events("x", 2)}); err == nil {
+		t.Fatal("a NoStream append to an existing stream succeeded")
+	}
+	mustAppend(t, s, domain.AppendRequest{Stream: "b", Events: events("b", 2)})
+	all := readAll(t, s)
+	check := func(after domain.Position, want int) {
+		t.Helper()
+		if n, err := c.CountAfter(ctx, after); err != nil || n != int64(want) {
+			t.Errorf("CountAfter(%s) = %d, %v; want %d", after, n, err, want)
+		}
+	}
+	check(domain.Start, len(all))
+	for i, e := range all {
+		check(e.Position, len(all)-i-1)
+	}
 }

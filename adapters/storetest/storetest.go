@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.EventStore) {
 		{"HashChain", testHashChain},
 		{"TimePrecision", testTimePrecision},
 		{"Last", testLast},
+		{"CountAfter", testCountAfter},
 		{"SubscribeWhileAppending", testSubscribeWhileAppending},
 		{"SubscribeResume", testSubscribeResume},
 		{"ConcurrentWritersSameStream", testConcurrentSameStream},
