@@ -6,6 +6,7 @@ import (
 
 	"upay/adapters/sqlitemodels"
 	"upay/domain"
+	"upay/payouts"
 	"upay/projections"
 )
 
@@ -18,15 +19,23 @@ func ReadModels(_ context.Context, store domain.EventStore, dir string) (Totals,
 	if err != nil {
 		return nil, nil, err
 	}
-	return readModels{Models: m, run: projections.NewRunner(store, m, projections.RunnerOptions{})}, m.Close, nil
+	return follow(store, m), m.Close, nil
 }
 
-type readModels struct {
-	*sqlitemodels.Models
+// followed is read models kept up to date with a store by a runner.
+type followed struct {
+	payouts.Totals
 	run *projections.Runner
 }
 
-func (r readModels) CatchUp(ctx context.Context) error {
+func follow(store domain.EventStore, m interface {
+	payouts.Totals
+	projections.Writer
+}) followed {
+	return followed{Totals: m, run: projections.NewRunner(store, m, projections.RunnerOptions{})}
+}
+
+func (r followed) CatchUp(ctx context.Context) error {
 	_, err := r.run.CatchUp(ctx)
 	return err
 }

@@ -30,8 +30,14 @@ type Totals interface {
 // their own files. The returned function releases them.
 type OpenTotals func(ctx context.Context, store domain.EventStore, dir string) (Totals, func() error, error)
 
-// Runner plays scenarios, each against a fresh embedded store.
+// OpenStore opens an empty event store for one scenario; dir is the
+// scenario's temporary directory. The returned function closes the store and
+// discards what it holds.
+type OpenStore func(ctx context.Context, dir string) (domain.EventStore, func() error, error)
+
+// Runner plays scenarios, each against a fresh store.
 type Runner struct {
+	Store    OpenStore            // nil: Embedded
 	Totals   OpenTotals           // nil: ReadModels
 	Calendar *settlement.Calendar // nil: settlement.DefaultCalendar()
 	TempDir  string               // parent of the per-scenario directories; "": os.TempDir()
@@ -115,13 +121,16 @@ func (r *Runner) Run(ctx context.Context, s *Scenario) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	dbPath := filepath.Join(dir, "upay.db")
-	store, err := sqlite.Open(dbPath)
-	if err != nil {
-		return nil, err
+	openStore := r.Store
+	if openStore == nil {
+		openStore = Embedded
 	}
-	defer store.Close()
-	secrets, err := secretfile.Open(secretfile.DirFor(dbPath))
+	store, closeStore, err := openStore(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening the event store: %w", err)
+	}
+	defer closeStore()
+	secrets, err := secretfile.Open(filepath.Join(dir, "secrets"))
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +209,15 @@ func (r *Runner) Run(ctx context.Context, s *Scenario) (*Result, error) {
 	}
 	res.Diffs = Compare(s, res.Actual)
 	return res, nil
+}
+
+// Embedded is the default OpenStore: the embedded store, a file in dir.
+func Embedded(_ context.Context, dir string) (domain.EventStore, func() error, error) {
+	s, err := sqlite.Open(filepath.Join(dir, "upay.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
 }
 
 func (s *Scenario) merchantError(m Merchant, err error) error {

@@ -11,24 +11,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"upay/adapters/sqlitemodels"
 	"upay/domain"
 	"upay/projections"
 )
 
 func init() { register(newProjectionsCmd) }
 
-// readModelsPath is the read-model file: "<store>.read.db" beside the
-// embedded store file (the same rule upay serve follows).
-func (a *app) readModelsPath() string {
-	return sqlitemodels.PathFor(a.storeFile())
-}
-
 // projModels is an open event store, the read models that follow it and a
 // runner between them.
 type projModels struct {
 	events domain.EventStore
-	rm     *sqlitemodels.Models
+	rm     readModels
 	runner *projections.Runner
 }
 
@@ -46,7 +39,7 @@ func (a *app) openModels(opt projections.RunnerOptions) (*projModels, error) {
 	if err != nil {
 		return nil, err
 	}
-	rm, err := sqlitemodels.Open(a.readModelsPath(), sqlitemodels.Options{Events: events})
+	rm, err := a.openReadModels(events)
 	if err != nil {
 		events.Close()
 		return nil, err

@@ -20,6 +20,11 @@ type app struct {
 	store  string // --store: an embedded file path, or a URL of another engine
 
 	secretsDir string // --secrets (env UPAY_SECRETS); "" = beside the store file
+
+	// migrate lets opening a PostgreSQL store apply pending migrations
+	// (upay migrate, upay serve --migrate); otherwise a database below this
+	// binary's level is refused.
+	migrate bool
 }
 
 // exitError carries a process exit code through cobra.

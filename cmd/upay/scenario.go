@@ -36,9 +36,9 @@ func newScenarioRunCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "run FILE... [--json]",
-		Short: "Run scenario files, each against a fresh embedded store, and check their expectations",
+		Short: "Run scenario files, each against a fresh store, and check their expectations",
 		Long: `run plays each scenario file (a directory stands for the *.yaml files in it)
-against a fresh embedded store in a temporary directory: the merchants are
+against a fresh store: the merchants are
 registered, the steps run in order at their processing times, and the
 rejections and payouts that result are compared with the file's expect.
 
@@ -48,8 +48,11 @@ the shape of expect (under "actual"), so a what-if scenario can be written and
 its result read.
 
 Exit status: 0 when every expectation holds, 1 when a scenario failed, 2 when
-a file is malformed (its error names the file, line, field and code). The
---store flag is not used: every scenario has its own store.`,
+a file is malformed (its error names the file, line, field and code).
+
+Every scenario has its own store: a temporary embedded file, or, when --store
+is a postgres:// URL, a schema of its own in that database, created, migrated
+and dropped around the scenario.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := scenarioFiles(args)
@@ -110,6 +113,10 @@ type scenarioError struct {
 func (a *app) runScenarios(cmd *cobra.Command, files []string, asJSON bool) error {
 	ctx := cmd.Context()
 	r := &scenarios.Runner{Totals: scenarioTotals}
+	if a.postgresURL() {
+		pg := scenarios.Postgres{URL: a.store}
+		r.Store, r.Totals = pg.Store, pg.Totals
+	}
 	var reports []scenarioReport
 	passed, failed, malformed := 0, 0, 0
 	for _, f := range files {

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"upay/adapters/httpapi"
-	"upay/adapters/sqlitemodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -42,7 +41,9 @@ is the token or sha256:<hex of its SHA-256>, ROLE is admin, finance, auditor or
 merchant, and a merchant token names its 9-digit merchant. See
 docs/http-api.md.
 
-The read models are the file beside the event store (<store>.read.db). With
+The read models are the file beside the event store (<store>.read.db), or the
+tables of the same database for a postgres:// store (--migrate applies pending
+migrations first). With
 --follow (the default) serve also runs the projection runner: it catches the
 read models up with the log, then follows live appends, so the API shows what
 was recorded a moment ago; /api/v1/projections shows the lag.
@@ -56,21 +57,13 @@ gracefully on SIGINT or SIGTERM, letting requests in flight finish.`,
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; :0 for a free port)")
 	cmd.Flags().BoolVar(&follow, "follow", true, "keep the read models in step with the event store while serving (--follow=false: only read)")
+	cmd.Flags().BoolVar(&a.migrate, "migrate", false, "PostgreSQL store: apply pending migrations before serving (upay migrate)")
 	cmd.Flags().StringVar(&tokens, "tokens", os.Getenv("UPAY_TOKENS"), "token file (env UPAY_TOKENS; see docs/http-api.md)")
 	return cmd
 }
 
 // readModelsOpener opens the read models serve reads; tests replace it.
-var readModelsOpener = openReadModels
-
-// openReadModels opens the read-model file that goes with --store
-// (a.readModelsPath: "<store>.read.db" beside the event store), creating it
-// when missing. events lets Status report each projection's lag. The event
-// store is opened first, so a --store URL of another engine is refused
-// there (U1009). Errors: U3003 when the file cannot be opened.
-func openReadModels(a *app, events domain.EventStore) (readModels, error) {
-	return sqlitemodels.Open(a.readModelsPath(), sqlitemodels.Options{Events: events})
-}
+var readModelsOpener = (*app).openReadModels
 
 // readModels is what serve needs of a read-model store: the port it reads,
 // the writer a runner follows the log through, and Close.
