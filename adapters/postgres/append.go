@@ -5,24 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"upay/domain"
-)
-
-// Times outside this range have no int64 Unix-nanosecond form, which both
-// the time_ns column and domain.ChainHash need.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
 )
 
 const (
@@ -47,19 +38,6 @@ const (
 	// streamLockClass is the first key of the stream locks: "upst".
 	streamLockClass = "1970303860"
 )
-
-// head is a stream's last event as the append transaction sees it.
-type head struct {
-	rev    uint64
-	hash   domain.Hash
-	exists bool
-}
-
-// applied is a request id already applied, before or earlier in the batch.
-type applied struct {
-	hash domain.Hash
-	res  domain.AppendResult
-}
 
 type eventRow struct {
 	seq, rev, timeNs       int64
@@ -119,7 +97,7 @@ func (s *Store) Append(ctx context.Context, req domain.AppendRequest) (domain.Ap
 // error says the outcome is unknown.
 func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([]domain.AppendResult, error) {
 	for i := range reqs {
-		if err := validate(&reqs[i]); err != nil {
+		if err := reqs[i].Validate(); err != nil {
 			return nil, &domain.BatchError{Index: i, Err: err}
 		}
 	}
@@ -284,21 +262,6 @@ func lost(err error) bool {
 		errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err)
 }
 
-func validate(r *domain.AppendRequest) error {
-	if r.Stream == "" {
-		return domain.Err(domain.CodeMissingField, "append: stream is empty")
-	}
-	if len(r.Events) == 0 {
-		return domain.Err(domain.CodeMissingField, "append to %q: no events", r.Stream)
-	}
-	for i, e := range r.Events {
-		if e.Time.Before(minTime) || e.Time.After(maxTime) {
-			return domain.Err(domain.CodeInvalidField, "append to %q: event %d time %s is zero or out of range", r.Stream, i, e.Time)
-		}
-	}
-	return nil
-}
-
 const (
 	// sqlBegin takes the transaction id (so the events' positions are
 	// known before they are inserted) and as many sequence numbers as the
@@ -363,27 +326,13 @@ func (s *Store) try(ctx context.Context, reqs []domain.AppendRequest, lock bool)
 	s.pause(ctx, "begun", tx)
 
 	n := 0
-	streams := make([]string, 0, len(reqs))
-	ids := make([]string, 0, len(reqs))
-	seenStream := make(map[domain.StreamID]struct{}, len(reqs))
-	seenID := make(map[string]struct{}, len(reqs))
 	for i := range reqs {
-		r := &reqs[i]
-		n += len(r.Events)
-		if _, ok := seenStream[r.Stream]; !ok {
-			seenStream[r.Stream] = struct{}{}
-			streams = append(streams, string(r.Stream))
-		}
-		if r.RequestID != "" {
-			if _, ok := seenID[r.RequestID]; !ok {
-				seenID[r.RequestID] = struct{}{}
-				ids = append(ids, r.RequestID)
-			}
-		}
+		n += len(reqs[i].Events)
 	}
+	streams, ids := domain.BatchKeys(reqs)
 	a := &attempt{results: make([]domain.AppendResult, len(reqs)), fresh: make([]bool, len(reqs))}
-	heads := make(map[domain.StreamID]head, len(streams))
-	done := make(map[string]applied, len(reqs))
+	heads := make(map[domain.StreamID]domain.StreamHead, len(streams))
+	done := make(map[string]domain.AppliedRequest, len(reqs))
 	var seqs []int64
 	if err := s.load(ctx, tx, n, lock && len(streams) <= maxLocks, streams, ids, &a.tx, &seqs, heads, done); err != nil {
 		return nil, failed(err)
@@ -392,62 +341,31 @@ func (s *Store) try(ctx context.Context, reqs []domain.AppendRequest, lock bool)
 
 	events := make([]eventRow, 0, n)
 	requests := make([]requestRow, 0, len(ids))
-	for i := range reqs {
-		req := &reqs[i]
-		if req.RequestID != "" {
-			if d, ok := done[req.RequestID]; ok {
-				if d.hash != req.RequestHash {
-					return nil, &domain.BatchError{Index: i, Err: domain.Err(domain.CodeRequestReused,
-						"request id %q was applied to %q with other content (hash %s, now %s)", req.RequestID, d.res.Stream, d.hash, req.RequestHash)}
-				}
-				r := d.res
-				r.Duplicate = true
-				a.results[i] = r
-				continue
-			}
-		}
-		h := heads[req.Stream]
-		if !req.Expected.Check(h.rev, h.exists) {
-			actual := "no stream"
-			if h.exists {
-				actual = "revision " + strconv.FormatUint(h.rev, 10)
-			}
-			return nil, &domain.BatchError{Index: i, Err: domain.Err(domain.CodeConcurrency,
-				"stream %q: expected %s, actual %s", req.Stream, req.Expected, actual)}
-		}
-		var rev uint64
-		if h.exists {
-			rev = h.rev + 1
-		}
-		first, prev := rev, h.hash
-		var seq int64
-		for j := range req.Events {
-			e := &req.Events[j]
-			seq = seqs[len(events)]
-			tns := e.Time.UnixNano()
-			hash := domain.ChainHash(prev, req.Stream, rev, e.Type, e.Version, tns, req.RequestID, e.Data)
-			data := e.Data
-			if data == nil {
-				data = []byte{} // the column is NOT NULL
-			}
+	plan := domain.AppendPlan{
+		Heads:   heads,
+		Applied: done,
+		Next: func() domain.Position {
+			return domain.Position{Commit: uint64(a.tx), Prepare: uint64(seqs[len(events)])}
+		},
+		Event: func(e domain.NewEvent) error {
 			events = append(events, eventRow{
-				seq: seq, rev: int64(rev), version: int32(e.Version), timeNs: tns,
-				stream: string(req.Stream), typ: e.Type, requestID: req.RequestID,
-				data: data, prev: prev, hash: hash,
+				seq: int64(e.Position.Prepare), rev: int64(e.Revision), version: int32(e.Version), timeNs: e.TimeNs,
+				stream: string(e.Stream), typ: e.Type, requestID: e.RequestID,
+				data: e.Data, prev: e.PrevHash, hash: e.Hash,
 			})
-			prev = hash
-			rev++
-		}
-		last := rev - 1
-		heads[req.Stream] = head{rev: last, hash: prev, exists: true}
-		res := domain.AppendResult{Stream: req.Stream, FirstRevision: first, LastRevision: last,
-			Position: domain.Position{Commit: uint64(a.tx), Prepare: uint64(seq)}}
-		a.results[i] = res
-		a.fresh[i] = true
-		if req.RequestID != "" {
-			done[req.RequestID] = applied{hash: req.RequestHash, res: res}
-			requests = append(requests, requestRow{id: req.RequestID, hash: req.RequestHash, stream: string(req.Stream), first: int64(first), last: int64(last), seq: seq})
-		}
+			return nil
+		},
+		Request: func(id string, hash domain.Hash, res domain.AppendResult) error {
+			requests = append(requests, requestRow{id: id, hash: hash, stream: string(res.Stream),
+				first: int64(res.FirstRevision), last: int64(res.LastRevision), seq: int64(res.Position.Prepare)})
+			return nil
+		},
+	}
+	if a.results, err = plan.Plan(reqs); err != nil {
+		return nil, err
+	}
+	for i := range a.results {
+		a.fresh[i] = !a.results[i].Duplicate
 	}
 	if len(events) == 0 {
 		return a, nil // all duplicates: nothing to write
@@ -479,7 +397,7 @@ func (s *Store) pause(ctx context.Context, stage string, tx pgx.Tx) {
 // load takes the transaction id and n sequence numbers, and reads the
 // heads of streams and the request ids of ids already applied: three
 // statements (four with the stream locks) in one round trip.
-func (s *Store) load(ctx context.Context, tx pgx.Tx, n int, lock bool, streams, ids []string, txID *int64, seqs *[]int64, heads map[domain.StreamID]head, done map[string]applied) error {
+func (s *Store) load(ctx context.Context, tx pgx.Tx, n int, lock bool, streams, ids []string, txID *int64, seqs *[]int64, heads map[domain.StreamID]domain.StreamHead, done map[string]domain.AppliedRequest) error {
 	b := &pgx.Batch{}
 	if lock {
 		b.Queue(sqlLockStreams, streams)
@@ -500,8 +418,8 @@ func (s *Store) load(ctx context.Context, tx pgx.Tx, n int, lock bool, streams, 
 			hash   []byte
 		)
 		_, err := pgx.ForEachRow(rows, []any{&stream, &rev, &hash}, func() error {
-			h := head{rev: uint64(rev), exists: true}
-			if err := setHash(&h.hash, hash, "hash of %s@%d", stream, rev); err != nil {
+			h := domain.StreamHead{Rev: uint64(rev), Exists: true}
+			if err := setHash(&h.Hash, hash, "hash of %s@%d", stream, rev); err != nil {
 				return err
 			}
 			heads[domain.StreamID(stream)] = h
@@ -517,11 +435,11 @@ func (s *Store) load(ctx context.Context, tx pgx.Tx, n int, lock bool, streams, 
 				first, last, pc, pp int64
 			)
 			_, err := pgx.ForEachRow(rows, []any{&id, &hash, &stream, &first, &last, &pc, &pp}, func() error {
-				d := applied{res: domain.AppendResult{
+				d := domain.AppliedRequest{Result: domain.AppendResult{
 					Stream: domain.StreamID(stream), FirstRevision: uint64(first), LastRevision: uint64(last),
 					Position: domain.Position{Commit: uint64(pc), Prepare: uint64(pp)},
 				}}
-				if err := setHash(&d.hash, hash, "request hash of %q", id); err != nil {
+				if err := setHash(&d.Hash, hash, "request hash of %q", id); err != nil {
 					return err
 				}
 				done[id] = d

@@ -3,33 +3,11 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"math"
-	"strconv"
-	"time"
 
 	"upay/domain"
 )
 
-// Times outside this range have no int64 Unix-nanosecond form, which both
-// the time_ns column and domain.ChainHash need.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// head is a stream's last event as the append transaction sees it.
-type head struct {
-	rev    uint64
-	hash   domain.Hash
-	exists bool
-}
-
-// applied is a request id already applied, before or earlier in the batch.
-type applied struct {
-	hash domain.Hash
-	res  domain.AppendResult
-}
-
+// eventRow is one row of table events.
 type eventRow struct {
 	pos, rev, version, timeNs int64
 	stream, typ, requestID    string
@@ -76,7 +54,7 @@ func (s *Store) Append(ctx context.Context, req domain.AppendRequest) (domain.Ap
 // fsync per waiting append to about two.
 func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([]domain.AppendResult, error) {
 	for i := range reqs {
-		if err := validate(&reqs[i]); err != nil {
+		if err := reqs[i].Validate(); err != nil {
 			return nil, &domain.BatchError{Index: i, Err: err}
 		}
 	}
@@ -211,27 +189,12 @@ func (s *Store) commitGroup(jobs []*job) {
 	}
 }
 
-func validate(r *domain.AppendRequest) error {
-	if r.Stream == "" {
-		return domain.Err(domain.CodeMissingField, "append: stream is empty")
-	}
-	if len(r.Events) == 0 {
-		return domain.Err(domain.CodeMissingField, "append to %q: no events", r.Stream)
-	}
-	for i, e := range r.Events {
-		if e.Time.Before(minTime) || e.Time.After(maxTime) {
-			return domain.Err(domain.CodeInvalidField, "append to %q: event %d time %s is zero or out of range", r.Stream, i, e.Time)
-		}
-	}
-	return nil
-}
-
 // batch is the state of one append transaction.
 type batch struct {
 	s        *Store
 	ctx      context.Context
-	heads    map[domain.StreamID]head
-	applied  map[string]applied
+	heads    map[domain.StreamID]domain.StreamHead
+	applied  map[string]domain.AppliedRequest
 	events   []eventRow
 	requests []requestRow
 	args     []any
@@ -246,8 +209,8 @@ func (s *Store) apply(ctx context.Context, reqs []domain.AppendRequest) (results
 	b := &batch{
 		s:       s,
 		ctx:     ctx,
-		heads:   make(map[domain.StreamID]head, len(reqs)),
-		applied: make(map[string]applied, len(reqs)),
+		heads:   make(map[domain.StreamID]domain.StreamHead, len(reqs)),
+		applied: make(map[string]domain.AppliedRequest, len(reqs)),
 	}
 	if err := b.load(reqs); err != nil {
 		return nil, 0, err
@@ -257,70 +220,35 @@ func (s *Store) apply(ctx context.Context, reqs []domain.AppendRequest) (results
 		return nil, 0, storeErr(err, "read last position")
 	}
 	start := pos
-	results = make([]domain.AppendResult, len(reqs))
-	for i := range reqs {
-		req := &reqs[i]
-		if req.RequestID != "" {
-			if a, ok := b.applied[req.RequestID]; ok {
-				if a.hash != req.RequestHash {
-					return nil, 0, &domain.BatchError{Index: i, Err: domain.Err(domain.CodeRequestReused,
-						"request id %q was applied to %q with other content (hash %s, now %s)", req.RequestID, a.res.Stream, a.hash, req.RequestHash)}
-				}
-				r := a.res
-				r.Duplicate = true
-				results[i] = r
-				continue
-			}
-		}
-		h := b.heads[req.Stream]
-		if !req.Expected.Check(h.rev, h.exists) {
-			actual := "no stream"
-			if h.exists {
-				actual = "revision " + strconv.FormatUint(h.rev, 10)
-			}
-			return nil, 0, &domain.BatchError{Index: i, Err: domain.Err(domain.CodeConcurrency,
-				"stream %q: expected %s, actual %s", req.Stream, req.Expected, actual)}
-		}
-		var rev uint64
-		if h.exists {
-			rev = h.rev + 1
-		}
-		first, prev := rev, h.hash
-		for j := range req.Events {
-			e := &req.Events[j]
+	plan := domain.AppendPlan{
+		Heads:   b.heads,
+		Applied: b.applied,
+		Next: func() domain.Position {
 			pos++
-			tns := e.Time.UnixNano()
-			hash := domain.ChainHash(prev, req.Stream, rev, e.Type, e.Version, tns, req.RequestID, e.Data)
-			data := e.Data
-			if data == nil {
-				data = []byte{} // the column is NOT NULL
-			}
+			return domain.Position{Commit: uint64(pos), Prepare: uint64(pos)}
+		},
+		Event: func(e domain.NewEvent) error {
 			b.events = append(b.events, eventRow{
-				pos: pos, rev: int64(rev), version: int64(e.Version), timeNs: tns,
-				stream: string(req.Stream), typ: e.Type, requestID: req.RequestID,
-				data: data, prev: prev, hash: hash,
+				pos: int64(e.Position.Commit), rev: int64(e.Revision), version: int64(e.Version), timeNs: e.TimeNs,
+				stream: string(e.Stream), typ: e.Type, requestID: e.RequestID,
+				data: e.Data, prev: e.PrevHash, hash: e.Hash,
 			})
 			if len(b.events) >= chunkSizes[0] {
-				if err := b.flushEvents(); err != nil {
-					return nil, 0, err
-				}
+				return b.flushEvents()
 			}
-			prev = hash
-			rev++
-		}
-		last := rev - 1
-		b.heads[req.Stream] = head{rev: last, hash: prev, exists: true}
-		res := domain.AppendResult{Stream: req.Stream, FirstRevision: first, LastRevision: last, Position: domain.Position{Commit: uint64(pos), Prepare: uint64(pos)}}
-		results[i] = res
-		if req.RequestID != "" {
-			b.applied[req.RequestID] = applied{hash: req.RequestHash, res: res}
-			b.requests = append(b.requests, requestRow{id: req.RequestID, hash: req.RequestHash, stream: string(req.Stream), first: int64(first), last: int64(last), pos: pos})
+			return nil
+		},
+		Request: func(id string, hash domain.Hash, res domain.AppendResult) error {
+			b.requests = append(b.requests, requestRow{id: id, hash: hash, stream: string(res.Stream),
+				first: int64(res.FirstRevision), last: int64(res.LastRevision), pos: int64(res.Position.Commit)})
 			if len(b.requests) >= chunkSizes[0] {
-				if err := b.flushRequests(); err != nil {
-					return nil, 0, err
-				}
+				return b.flushRequests()
 			}
-		}
+			return nil
+		},
+	}
+	if results, err = plan.Plan(reqs); err != nil {
+		return nil, 0, err
 	}
 	if err := b.flushEvents(); err != nil {
 		return nil, 0, err
@@ -334,22 +262,14 @@ func (s *Store) apply(ctx context.Context, reqs []domain.AppendRequest) (results
 // load reads the heads of the batch's streams and the batch's request ids
 // already applied, a chunk of keys per query.
 func (b *batch) load(reqs []domain.AppendRequest) error {
-	streams := make([]any, 0, len(reqs))
-	ids := make([]any, 0, len(reqs))
-	seenStream := make(map[domain.StreamID]struct{}, len(reqs))
-	seenID := make(map[string]struct{}, len(reqs))
-	for i := range reqs {
-		r := &reqs[i]
-		if _, ok := seenStream[r.Stream]; !ok {
-			seenStream[r.Stream] = struct{}{}
-			streams = append(streams, string(r.Stream))
-		}
-		if r.RequestID != "" {
-			if _, ok := seenID[r.RequestID]; !ok {
-				seenID[r.RequestID] = struct{}{}
-				ids = append(ids, r.RequestID)
-			}
-		}
+	keys, rids := domain.BatchKeys(reqs)
+	streams := make([]any, len(keys))
+	for i, k := range keys {
+		streams[i] = k
+	}
+	ids := make([]any, len(rids))
+	for i, id := range rids {
+		ids[i] = id
 	}
 	for len(streams) > 0 {
 		k := chunk(len(streams))
@@ -381,8 +301,8 @@ func (b *batch) loadHeads(streams []any) error {
 		if err := rows.Scan(&stream, &rev, &hash); err != nil {
 			return storeErr(err, "read stream heads")
 		}
-		h := head{rev: uint64(rev), exists: true}
-		if err := setHash(&h.hash, hash, "hash of %s@%d", stream, rev); err != nil {
+		h := domain.StreamHead{Rev: uint64(rev), Exists: true}
+		if err := setHash(&h.Hash, hash, "hash of %s@%d", stream, rev); err != nil {
 			return err
 		}
 		b.heads[domain.StreamID(stream)] = h
@@ -406,11 +326,11 @@ func (b *batch) loadRequests(ids []any) error {
 		if err := rows.Scan(&id, &hash, &stream, &first, &last, &pos); err != nil {
 			return storeErr(err, "read request ids")
 		}
-		a := applied{res: domain.AppendResult{
+		a := domain.AppliedRequest{Result: domain.AppendResult{
 			Stream: domain.StreamID(stream), FirstRevision: uint64(first), LastRevision: uint64(last),
 			Position: domain.Position{Commit: uint64(pos), Prepare: uint64(pos)},
 		}}
-		if err := setHash(&a.hash, hash, "request hash of %q", id); err != nil {
+		if err := setHash(&a.Hash, hash, "request hash of %q", id); err != nil {
 			return err
 		}
 		b.applied[id] = a
