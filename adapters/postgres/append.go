@@ -526,7 +526,7 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, a *attempt, events []even
 // this process's subscriptions. The append has landed whatever happens
 // here.
 func (s *Store) settle(ctx context.Context, a *attempt) {
-	defer s.broadcast()
+	defer s.notify.Broadcast()
 	if a.visible || s.wait < 0 {
 		return
 	}

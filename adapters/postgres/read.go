@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"upay/adapters/logfeed"
 	"upay/domain"
 )
 
@@ -154,87 +154,16 @@ func (s *Store) Subscribe(ctx context.Context, from domain.Position) (domain.Sub
 		return nil, errClosed
 	}
 	s.listen()
-	sub := &subscription{ch: make(chan domain.RecordedEvent, pageSize)}
-	s.subs.Add(1)
-	go func() {
-		defer s.subs.Done()
-		err := s.follow(ctx, from, sub.ch)
-		sub.mu.Lock()
-		sub.err = err
-		sub.mu.Unlock()
-		close(sub.ch)
-	}()
-	return sub, nil
-}
-
-// follow feeds ch until ctx ends or the store closes.
-func (s *Store) follow(ctx context.Context, pos domain.Position, ch chan<- domain.RecordedEvent) error {
-	tick := time.NewTicker(PollInterval)
-	defer tick.Stop()
-	failures := 0
-	for {
-		// Take the wake-up channel before reading, so an append that lands
-		// after the read still wakes us.
-		wake := s.changed()
-		evs, err := s.ReadAll(ctx, pos, domain.ReadOptions{Max: pageSize})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if s.isClosed() {
-				return errClosed
-			}
-			// A dropped connection ends a read, not the subscription:
-			// the pool reconnects.
-			if failures++; classify(err) == retry && failures < maxTransient {
-				select {
-				case <-time.After(time.Duration(failures) * PollInterval):
-					continue
-				case <-ctx.Done():
-					return nil
-				case <-s.done:
-					return errClosed
-				}
-			}
-			return err
-		}
-		failures = 0
-		for _, e := range evs {
-			select {
-			case ch <- e:
-				pos = e.Position
-			case <-ctx.Done():
-				return nil
-			case <-s.done:
-				return errClosed
-			}
-		}
-		if len(evs) == pageSize {
-			continue // more backlog
-		}
-		select {
-		case <-wake:
-		case <-tick.C:
-		case <-ctx.Done():
-			return nil
-		case <-s.done:
-			return errClosed
-		}
-	}
-}
-
-type subscription struct {
-	ch  chan domain.RecordedEvent
-	mu  sync.Mutex
-	err error
-}
-
-func (s *subscription) Events() <-chan domain.RecordedEvent { return s.ch }
-
-func (s *subscription) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+	return logfeed.Start(ctx, &s.subs, &logfeed.Feed{
+		Read: func(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
+			return s.ReadAll(ctx, from, domain.ReadOptions{Max: max})
+		},
+		Notify: s.notify, Done: s.done, Closed: errClosed, Poll: PollInterval, Page: pageSize,
+		// A dropped connection ends a read, not the subscription: the
+		// pool reconnects.
+		Transient: func(err error) bool { return classify(err) == retry },
+		Retries:   maxTransient,
+	}, from), nil
 }
 
 // CountAfter counts the events of the visible log after position after

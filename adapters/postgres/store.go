@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"upay/adapters/logfeed"
 	"upay/adapters/pgschema"
 	"upay/domain"
 )
@@ -71,8 +72,7 @@ type Store struct {
 	// notify is closed (and replaced) after every append that landed,
 	// waking this process's subscriptions; the listener does the same for
 	// NOTIFYs from other processes.
-	nmu    sync.Mutex
-	notify chan struct{}
+	notify *logfeed.Notifier
 
 	// smu guards closed, ops.Add and subs.Add so that Close can wait for
 	// appends in flight and for every goroutine it started.
@@ -168,7 +168,7 @@ func Open(ctx context.Context, dbURL string, opt Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, addr: addr, wait: wait, settleWait: settleWait, notify: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{pool: pool, addr: addr, wait: wait, settleWait: settleWait, notify: logfeed.NewNotifier(), done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -213,18 +213,6 @@ func (s *Store) isClosed() bool {
 }
 
 // changed returns the channel the next append (or notification) closes.
-func (s *Store) changed() <-chan struct{} {
-	s.nmu.Lock()
-	defer s.nmu.Unlock()
-	return s.notify
-}
-
-func (s *Store) broadcast() {
-	s.nmu.Lock()
-	close(s.notify)
-	s.notify = make(chan struct{})
-	s.nmu.Unlock()
-}
 
 // listen starts, once, the goroutine that LISTENs for other processes'
 // appends. Called with smu held and the store open.
@@ -267,13 +255,13 @@ func (s *Store) listenOnce() error {
 		return err
 	}
 	// Appends may have landed while no connection listened.
-	s.broadcast()
+	s.notify.Broadcast()
 	for {
 		if _, err := conn.WaitForNotification(s.ctx); err != nil {
 			return err
 		}
 		s.notified.Add(1)
-		s.broadcast()
+		s.notify.Broadcast()
 	}
 }
 

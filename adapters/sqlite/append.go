@@ -185,7 +185,7 @@ func (s *Store) commitGroup(jobs []*job) {
 		return
 	}
 	if appended {
-		s.broadcast()
+		s.notify.Broadcast()
 	}
 }
 

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"math"
-	"sync"
 	"time"
 
+	"upay/adapters/logfeed"
 	"upay/domain"
 )
 
@@ -132,73 +132,12 @@ func (s *Store) Subscribe(ctx context.Context, from domain.Position) (domain.Sub
 	if s.closed {
 		return nil, errClosed
 	}
-	sub := &subscription{ch: make(chan domain.RecordedEvent, pageSize)}
-	s.subs.Add(1)
-	go func() {
-		defer s.subs.Done()
-		err := s.follow(ctx, from, sub.ch)
-		sub.mu.Lock()
-		sub.err = err
-		sub.mu.Unlock()
-		close(sub.ch)
-	}()
-	return sub, nil
-}
-
-// follow feeds ch until ctx ends or the store closes.
-func (s *Store) follow(ctx context.Context, pos domain.Position, ch chan<- domain.RecordedEvent) error {
-	tick := time.NewTicker(PollInterval)
-	defer tick.Stop()
-	for {
-		// Take the wake-up channel before reading, so a commit that lands
-		// after the read still wakes us.
-		wake := s.changed()
-		evs, err := s.ReadAll(ctx, pos, domain.ReadOptions{Max: pageSize})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if s.isClosed() {
-				return errClosed
-			}
-			return err
-		}
-		for _, e := range evs {
-			select {
-			case ch <- e:
-				pos = e.Position
-			case <-ctx.Done():
-				return nil
-			case <-s.done:
-				return errClosed
-			}
-		}
-		if len(evs) == pageSize {
-			continue // more backlog
-		}
-		select {
-		case <-wake:
-		case <-tick.C:
-		case <-ctx.Done():
-			return nil
-		case <-s.done:
-			return errClosed
-		}
-	}
-}
-
-type subscription struct {
-	ch  chan domain.RecordedEvent
-	mu  sync.Mutex
-	err error
-}
-
-func (s *subscription) Events() <-chan domain.RecordedEvent { return s.ch }
-
-func (s *subscription) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+	return logfeed.Start(ctx, &s.subs, &logfeed.Feed{
+		Read: func(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
+			return s.ReadAll(ctx, from, domain.ReadOptions{Max: max})
+		},
+		Notify: s.notify, Done: s.done, Closed: errClosed, Poll: PollInterval, Page: pageSize,
+	}, from), nil
 }
 
 // CountAfter counts the events after position after (projections.Lag). The

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"upay/adapters/logfeed"
 	"upay/domain"
 )
 
@@ -76,8 +77,7 @@ type Store struct {
 
 	// notify is closed (and replaced) after every commit that appended
 	// something, waking waiting subscriptions.
-	nmu    sync.Mutex
-	notify chan struct{}
+	notify *logfeed.Notifier
 
 	// smu guards closed and subs.Add so that Close can wait for every
 	// subscription goroutine.
@@ -148,7 +148,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, storeErr(err, "event store path %s", path)
 	}
-	s := &Store{path: abs, wsem: make(chan struct{}, 1), notify: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{path: abs, wsem: make(chan struct{}, 1), notify: logfeed.NewNotifier(), done: make(chan struct{})}
 	if err := s.open(); err != nil {
 		s.closeHandles()
 		return nil, err
@@ -355,15 +355,3 @@ func (s *Store) isClosed() bool {
 }
 
 // changed returns the channel the next commit closes.
-func (s *Store) changed() <-chan struct{} {
-	s.nmu.Lock()
-	defer s.nmu.Unlock()
-	return s.notify
-}
-
-func (s *Store) broadcast() {
-	s.nmu.Lock()
-	close(s.notify)
-	s.notify = make(chan struct{})
-	s.nmu.Unlock()
-}
