@@ -14,6 +14,8 @@ import (
 	"upay/balance"
 	"upay/domain"
 	"upay/ledger"
+	"upay/merchants"
+	"upay/payouts"
 	"upay/projections"
 	"upay/settlement"
 )
@@ -23,7 +25,18 @@ const m domain.MerchantID = "270212122"
 // at is h o'clock JST on day d of October 2019.
 func at(d, h int) time.Time { return time.Date(2019, 10, d, h, 0, 0, 0, domain.Tokyo) }
 
-func setup(t *testing.T) projections.ReadModels {
+// fixture is the merchant's October in an event store, with its read
+// models caught up.
+type fixture struct {
+	store *sqlite.Store
+	led   *ledger.Ledger
+	rm    *sqlitemodels.Models
+	run   *projections.Runner
+}
+
+func setup(t *testing.T) projections.ReadModels { return setupFixture(t).rm }
+
+func setupFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -75,10 +88,11 @@ func setup(t *testing.T) projections.ReadModels {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rm.Close() })
-	if _, err := projections.NewRunner(s, rm, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
+	run := projections.NewRunner(s, rm, projections.RunnerOptions{})
+	if _, err := run.CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return rm
+	return fixture{store: s, led: l, rm: rm, run: run}
 }
 
 func day(d int) date.Date { return date.New(2019, 10, d) }
@@ -147,5 +161,102 @@ func TestBalance(t *testing.T) {
 	b, err = balance.Compute(ctx, rm, cal, "270000001", day(20))
 	if err != nil || len(b.Card)+len(b.Emoney)+len(b.Unknown) != 0 || b.Total != 0 {
 		t.Fatalf("empty merchant: %+v, %v", b, err)
+	}
+}
+
+type clock struct{ t *time.Time }
+
+func (c clock) Now() time.Time { return *c.t }
+
+// With payouts: a payout issued stops its periods counting as unsettled and
+// shows as scheduled until the bank reports on it; a returned transfer is
+// owed again; a negative payout is carried forward. What the balance says
+// is owed is the merchant's payable in the journal.
+func TestBalanceWithPayouts(t *testing.T) {
+	f := setupFixture(t)
+	ctx := context.Background()
+	cal := settlement.DefaultCalendar()
+	now := at(22, 9)
+	ms := &merchants.Service{Store: f.store}
+	if _, err := ms.Handle(ctx, domain.RegisterMerchant{CommandMeta: domain.CommandMeta{At: now}, MerchantRegistered: domain.MerchantRegistered{
+		Merchant: m, Name: "テスト商店", Contact: "平 次郎", Email: "owner@example.jp",
+		Bank:  domain.BankAccount{BankCode: "0005", BankName: "三菱UFJ銀行", BranchCode: "101", BranchName: "本店", Type: domain.AccountOrdinary, Number: "1234567", Holder: "ﾃｽﾄｼﾖｳﾃﾝ"},
+		Rates: domain.Rates{VisaMaster: "3.24", JCBOther: "3.24", Emoney: "3.24"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Period B goes negative: p3 refunded in full.
+	if res, err := f.led.Handle(ctx, domain.Refund{CommandMeta: domain.CommandMeta{RequestID: "r-p3", At: at(25, 10)}, Payment: "p3", Amount: 5000,
+		Card: domain.NewCardRef([]byte("k"), "4111111111111111")}); err != nil || !res.Accepted {
+		t.Fatalf("refund: %+v, %v", res, err)
+	}
+	batch := &payouts.Batch{Store: f.store, Merchants: ms, Totals: f.rm, Calendar: cal, Clock: clock{&now}}
+	run := func(payday date.Date, when time.Time) domain.PayoutIssued {
+		t.Helper()
+		now = when
+		if _, err := f.run.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := batch.Run(ctx, payouts.Options{Payday: payday, At: when})
+		if err != nil || len(out) != 1 || out[0].Status != payouts.Issued {
+			t.Fatalf("payout %s: %+v, %v", payday, out, err)
+		}
+		return out[0].Payout
+	}
+	balanceOn := func(d date.Date) balance.Balance {
+		t.Helper()
+		if _, err := f.run.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b, err := balance.Compute(ctx, f.rm, cal, m, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	p1 := run(day(31), at(29, 9)) // period A: 10,000 VISA, 3,000 JCB
+	if !p1.Transferred || p1.Net != 13000-421-42-198 {
+		t.Fatalf("payout of 10/31: %+v", p1)
+	}
+	// The day before, period A is unsettled; from the notice date on it is
+	// a scheduled payout.
+	if b := balanceOn(day(28)); len(b.Card) != 2 || len(b.List) != 0 || b.Scheduled != 0 {
+		t.Fatalf("on 10/28: %+v", b)
+	}
+	b := balanceOn(day(29))
+	if len(b.Card) != 1 || b.Card[0].Start != day(16) || b.CardTotal != -2000 || len(b.List) != 1 ||
+		b.List[0].NoticeNo != p1.NoticeNo || b.List[0].Status != projections.PayoutStatusIssued || b.Scheduled != p1.Net || b.Owed != -2000+400 {
+		t.Fatalf("on 10/29: %+v", b)
+	}
+	now = at(31, 15)
+	if err := batch.Mark(ctx, m, day(31), false, "口座解約"); err != nil {
+		t.Fatal(err)
+	}
+	// Returned on 10/31: on 10/30 the bank had not reported yet.
+	if b := balanceOn(day(30)); b.Scheduled != p1.Net || b.Returned != 0 || b.List[0].Status != projections.PayoutStatusIssued {
+		t.Fatalf("on 10/30: %+v", b)
+	}
+	b = balanceOn(day(31))
+	if b.Scheduled != 0 || b.Returned != p1.Net || b.List[0].Status != projections.PayoutStatusReturned || b.List[0].Reason != "口座解約" ||
+		b.Owed != -2000+400+p1.Net {
+		t.Fatalf("on 10/31: %+v", b)
+	}
+
+	// Period B: 5,000 - 2,000 - 5,000 = -2,000, fee -64, tax -6: carried.
+	p2 := run(date.New(2019, 11, 15), time.Date(2019, 11, 13, 9, 0, 0, 0, domain.Tokyo))
+	if p2.Transferred || p2.CarriedForward != -2000+64+6 {
+		t.Fatalf("payout of 11/15: %+v", p2)
+	}
+	b = balanceOn(date.New(2019, 11, 13))
+	if len(b.Card) != 0 || len(b.Emoney) != 1 || b.Total != 400 || b.CarriedForward != p2.CarriedForward || b.CarriedFrom != p2.NoticeNo ||
+		b.Returned != p1.Net || len(b.List) != 2 || b.Owed != 400+p2.CarriedForward+p1.Net {
+		t.Fatalf("on 11/13: %+v", b)
+	}
+	tb, err := f.rm.TrialBalance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if payable := tb.Balance(projections.MerchantPayable(m), true); payable != b.Owed {
+		t.Fatalf("payable %d, balance owed %d", payable, b.Owed)
 	}
 }

@@ -49,6 +49,7 @@ type JournalEntry struct {
 	Time     string // processing time, RFC 3339
 	Type     string // event type
 	Payment  domain.PaymentID
+	Notice   string // the payout's notice number, for a payout's entries
 	Postings []Posting
 }
 
@@ -75,5 +76,10 @@ type ReadModels interface {
 	UnknownEmoney(ctx context.Context, m domain.MerchantID) ([]Transaction, error)
 	TrialBalance(ctx context.Context) (TrialBalance, error)
 	Journal(ctx context.Context, after domain.Position, limit int) ([]JournalEntry, error)
+	// Payouts lists a merchant's payouts with paydays in [from, to], by
+	// payday.
+	Payouts(ctx context.Context, m domain.MerchantID, from, to date.Date) ([]Payout, error)
+	// PayoutsOn lists every merchant's payout for one payday, by merchant.
+	PayoutsOn(ctx context.Context, payday date.Date) ([]Payout, error)
 	Status(ctx context.Context) ([]Status, error)
 }

@@ -447,12 +447,22 @@ func (r *Runner) apply(ctx context.Context, p *page) (passed int, overtaken bool
 			passed++
 		}
 	}
-	b := fold(p, cps)
+	issued, err := r.issuedPayouts(ctx, p, cps[NameJournal])
+	if err != nil {
+		return 0, false, err
+	}
+	b, err := fold(p, cps, issued)
+	if err != nil {
+		return 0, false, err
+	}
 	rows, err := tx.Transactions(b.need)
 	if err != nil {
 		return 0, false, err
 	}
-	batch := b.finish(rows, cps, last)
+	batch, err := b.finish(rows, cps, last)
+	if err != nil {
+		return 0, false, err
+	}
 	if err := tx.Write(batch); err != nil {
 		return 0, false, err
 	}
@@ -462,8 +472,53 @@ func (r *Runner) apply(ctx context.Context, p *page) (passed int, overtaken bool
 	return passed, false, nil
 }
 
-// folding is a page's batch in the making: the journal and totals are
-// folded at once; the listing needs the stored rows of the payments the
+// issuedPayouts returns a lookup of the payouts whose bank outcomes the
+// journal posts from page p (those after its checkpoint jCp): an outcome
+// carries no amount, its entry is the payout's net. A payout issued in the
+// page is taken from it; one issued before is read from its stream, where
+// the payout.issued is the first event.
+func (r *Runner) issuedPayouts(ctx context.Context, p *page, jCp domain.Position) (PayoutLookup, error) {
+	var found map[string]domain.PayoutIssued
+	for i, e := range p.decoded {
+		switch e := e.(type) {
+		case domain.PayoutIssued:
+			if found == nil {
+				found = map[string]domain.PayoutIssued{}
+			}
+			found[e.NoticeNo] = e
+		case domain.PayoutPaid, domain.PayoutReturned:
+			rec := &p.evs[i]
+			notice, _ := NoticeOf(e)
+			if _, ok := found[notice]; ok || !jCp.Less(rec.Position) {
+				continue
+			}
+			evs, err := r.events.ReadStream(ctx, rec.Stream, 0, domain.ReadOptions{Max: 1})
+			if err != nil {
+				return nil, err
+			}
+			if len(evs) == 1 && evs[0].Type == domain.TypePayoutIssued {
+				first, err := domain.DecodeEvent(evs[0].Type, evs[0].Version, evs[0].Data)
+				if err != nil {
+					return nil, domain.Wrap(domain.CodeOf(err), err, "projections: event %s@0 at position %s", evs[0].Stream, evs[0].Position)
+				}
+				if pi := first.(domain.PayoutIssued); pi.NoticeNo == notice {
+					if found == nil {
+						found = map[string]domain.PayoutIssued{}
+					}
+					found[notice] = pi
+				}
+			}
+			// Not found: Postings says so, with the event.
+		}
+	}
+	return func(notice string) (domain.PayoutIssued, bool) {
+		pi, ok := found[notice]
+		return pi, ok
+	}, nil
+}
+
+// folding is a page's batch in the making: the journal, totals and payouts
+// are folded at once; the listing needs the stored rows of the payments the
 // page continues, listed in need, before finish can fold it.
 type folding struct {
 	p     *page
@@ -471,18 +526,19 @@ type folding struct {
 	need  []domain.PaymentID
 }
 
-func fold(p *page, cps map[string]domain.Position) *folding {
+func fold(p *page, cps map[string]domain.Position, issued PayoutLookup) (*folding, error) {
 	f := &folding{p: p, batch: Batch{Checkpoints: map[string]domain.Position{}, Totals: map[TotalKey]Total{}, Balances: TrialBalance{}}}
-	txCp, totCp, jCp := cps[NameTransactions], cps[NameTotals], cps[NameJournal]
+	txCp, totCp, jCp, payCp := cps[NameTransactions], cps[NameTotals], cps[NameJournal], cps[NamePayouts]
 	started := map[domain.PaymentID]bool{}
 	needed := map[domain.PaymentID]bool{}
+	var issuedHere map[string]*Payout
 	for i, e := range p.decoded {
 		if e == nil {
 			continue
 		}
 		rec := &p.evs[i]
-		if txCp.Less(rec.Position) {
-			id, _ := PaymentOf(e)
+		id, isPayment := PaymentOf(e)
+		if isPayment && txCp.Less(rec.Position) {
 			if starts(e) {
 				started[id] = true
 			} else if !started[id] && !needed[id] {
@@ -497,19 +553,50 @@ func fold(p *page, cps map[string]domain.Position) *folding {
 			}
 		}
 		if jCp.Less(rec.Position) {
-			if ps := Postings(e); ps != nil {
-				id, _ := PaymentOf(e)
-				f.batch.Journal = append(f.batch.Journal, Entry{Position: rec.Position, Time: rec.Time, Type: rec.Type, Payment: id, Postings: ps})
+			ps, err := Postings(e, issued)
+			if err != nil {
+				return nil, domain.Wrap(domain.CodeOf(err), err, "projections: event %s@%d at position %s", rec.Stream, rec.Revision, rec.Position)
+			}
+			if ps != nil {
+				notice, _ := NoticeOf(e)
+				f.batch.Journal = append(f.batch.Journal, Entry{Position: rec.Position, Time: rec.Time, Type: rec.Type, Payment: id, Notice: notice, Postings: ps})
 				f.batch.Balances.Post(ps)
 			}
 		}
+		if payCp.Less(rec.Position) {
+			if pi, ok := e.(domain.PayoutIssued); ok {
+				row, err := NewPayout(pi, rec.Time, rec.Position)
+				if err != nil {
+					return nil, domain.Wrap(domain.CodeOf(err), err, "projections: event %s@%d at position %s", rec.Stream, rec.Revision, rec.Position)
+				}
+				if issuedHere == nil {
+					issuedHere = map[string]*Payout{}
+				}
+				issuedHere[row.NoticeNo] = &row
+				f.batch.Payouts = append(f.batch.Payouts, &row)
+			} else if o, ok := OutcomeOf(e, rec.Time, rec.Position); ok {
+				if row := issuedHere[o.NoticeNo]; row != nil {
+					row.Apply(o)
+				} else {
+					f.batch.Outcomes = append(f.batch.Outcomes, o)
+				}
+			}
+		}
 	}
-	return f
+	return f, nil
 }
 
 // finish folds the listing rows over the stored ones and sets the
 // checkpoints of every projection the page moves.
-func (f *folding) finish(stored map[domain.PaymentID]Transaction, cps map[string]domain.Position, last domain.Position) *Batch {
+//
+// A payout's lines stamp their notice number on the listing rows they
+// settle. The store stamps its stored rows before it writes the page's
+// rows (Batch.Settled), so a row the page rewrites must carry the stamps
+// it would have got: a row already folded in this page gets them when the
+// payout comes, a stored row first touched after the payout gets the
+// page's earlier stamps when it is loaded. Either way a row is stamped
+// exactly when it matched at the payout's place in the log.
+func (f *folding) finish(stored map[domain.PaymentID]Transaction, cps map[string]domain.Position, last domain.Position) (*Batch, error) {
 	txCp := cps[NameTransactions]
 	dirty := map[domain.PaymentID]*Transaction{}
 	for i, e := range f.p.decoded {
@@ -517,12 +604,31 @@ func (f *folding) finish(stored map[domain.PaymentID]Transaction, cps map[string
 		if e == nil || !txCp.Less(rec.Position) {
 			continue
 		}
-		id, _ := PaymentOf(e)
+		if pi, ok := e.(domain.PayoutIssued); ok {
+			ss, err := Settlements(pi)
+			if err != nil {
+				return nil, domain.Wrap(domain.CodeOf(err), err, "projections: event %s@%d at position %s", rec.Stream, rec.Revision, rec.Position)
+			}
+			for _, s := range ss {
+				for _, t := range dirty {
+					s.Stamp(t)
+				}
+			}
+			f.batch.Settled = append(f.batch.Settled, ss...)
+			continue
+		}
+		id, ok := PaymentOf(e)
+		if !ok {
+			continue
+		}
 		t := dirty[id]
 		if t == nil {
 			t = new(Transaction)
 			if row, ok := stored[id]; ok {
 				*t = row
+				for _, s := range f.batch.Settled {
+					s.Stamp(t)
+				}
 			}
 			dirty[id] = t
 		}
@@ -552,7 +658,7 @@ func (f *folding) finish(stored map[domain.PaymentID]Transaction, cps map[string
 			f.batch.Checkpoints[n] = last
 		}
 	}
-	return &f.batch
+	return &f.batch, nil
 }
 
 // minPosition returns the lowest checkpoint of all projections (Start for

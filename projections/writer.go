@@ -15,10 +15,11 @@ const (
 	NameTransactions = "transactions"  // the listing: table transactions
 	NameTotals       = "period_totals" // period totals per merchant, brand group and business date
 	NameJournal      = "journal"       // the double-entry journal and its trial balance
+	NamePayouts      = "payouts"       // one row per payout with its bank outcome
 )
 
 // Names lists every projection, in the order status prints them.
-var Names = []string{NameTransactions, NameTotals, NameJournal}
+var Names = []string{NameTransactions, NameTotals, NameJournal, NamePayouts}
 
 // CheckNames returns names, or every projection when names is empty, and
 // refuses an unknown name with U1009.
@@ -80,6 +81,11 @@ type WriteTx interface {
 type Batch struct {
 	// Checkpoints holds the new position of each projection that moved.
 	Checkpoints map[string]domain.Position
+	// Settled are the payout lines of the page, in log order. The store
+	// stamps each on the stored listing rows it covers (the rule of
+	// Settlement.Stamp, as an update) before it writes Transactions,
+	// which the fold has stamped already.
+	Settled []Settlement
 	// Transactions are listing rows to store whole (insert or replace),
 	// ordered by CreatedAt then payment id.
 	Transactions []*Transaction
@@ -89,6 +95,12 @@ type Batch struct {
 	Journal []Entry
 	// Balances are deltas to add to the trial balance, per account.
 	Balances TrialBalance
+	// Payouts are the payouts issued in the page, to store whole, with
+	// any bank outcome the page also holds.
+	Payouts []*Payout
+	// Outcomes are bank outcomes of payouts issued before the page, in
+	// log order, to apply to the stored rows.
+	Outcomes []PayoutOutcome
 }
 
 // Entry is a journal entry as the runner posts it; JournalEntry is its
@@ -98,12 +110,28 @@ type Entry struct {
 	Time     time.Time // processing time
 	Type     string    // event type
 	Payment  domain.PaymentID
+	Notice   string // payout events: the notice number
 	Postings []Posting
 }
 
 // Read renders an entry as readers see it.
 func (e Entry) Read() JournalEntry {
-	return JournalEntry{Position: e.Position, Time: e.Time.UTC().Format(time.RFC3339Nano), Type: e.Type, Payment: e.Payment, Postings: e.Postings}
+	return JournalEntry{Position: e.Position, Time: e.Time.UTC().Format(time.RFC3339Nano), Type: e.Type, Payment: e.Payment,
+		Notice: e.Notice, Postings: e.Postings}
+}
+
+// NoticeOf returns the notice number of a payout event; ok is false for
+// any other event.
+func NoticeOf(e domain.Event) (notice string, ok bool) {
+	switch e := e.(type) {
+	case domain.PayoutIssued:
+		return e.NoticeNo, true
+	case domain.PayoutPaid:
+		return e.NoticeNo, true
+	case domain.PayoutReturned:
+		return e.NoticeNo, true
+	}
+	return "", false
 }
 
 // PaymentOf returns the payment a payment event belongs to; ok is false for
@@ -139,13 +167,15 @@ func starts(e domain.Event) bool {
 }
 
 // folds reports whether the projections read events of this type. Other
-// events (merchants, and types a newer build may add) are passed over
-// without decoding; their positions still advance the checkpoints.
+// events (merchants, the payout history index, and types a newer build
+// may add) are passed over without decoding; their positions still advance
+// the checkpoints.
 func folds(typ string) bool {
 	switch typ {
 	case domain.TypeCardAuthorized, domain.TypeCardDeclined, domain.TypeCardCaptured, domain.TypeCardVoided,
 		domain.TypeCardRefunded, domain.TypeEmoneySucceeded, domain.TypeEmoneyFailed, domain.TypeEmoneyUnknown,
-		domain.TypeEmoneyResolved, domain.TypeEmoneyTrainingOK:
+		domain.TypeEmoneyResolved, domain.TypeEmoneyTrainingOK,
+		domain.TypePayoutIssued, domain.TypePayoutPaid, domain.TypePayoutReturned:
 		return true
 	}
 	return false

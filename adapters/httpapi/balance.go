@@ -6,6 +6,7 @@ import (
 
 	"github.com/rickb777/date"
 
+	bal "upay/balance"
 	"upay/domain"
 	"upay/projections"
 	"upay/settlement"
@@ -13,12 +14,14 @@ import (
 
 // balanceJSON is a merchant's unsettled money as of a business date: the
 // period totals of every settlement period whose payday is on or after
-// as_of (or whose payday the calendar cannot tell), summed over the days
-// from..as_of, plus the e-money debits awaiting resolution, which count
-// nowhere in money until resolved. The window from the first day of the
-// previous month covers every unpaid period: the longest, an e-money month,
-// is paid at the end of the next month. Payouts are not deducted yet (the
-// read models hold none): a period is unsettled until its payday.
+// as_of (or whose payday the calendar cannot tell) and that no payout
+// issued by as_of has paid out, summed over the days from..as_of, plus the
+// e-money debits awaiting resolution, which count nowhere in money until
+// resolved. The window from the first day of the previous month covers
+// every unpaid period: the longest, an e-money month, is paid at the end
+// of the next month. Payouts lists the merchant's payouts as of as_of
+// (balance.ReadPayouts); Owed is the unsettled total plus the
+// carry-forward plus the returned transfers.
 type balanceJSON struct {
 	Merchant      string              `json:"merchant"`
 	AsOf          string              `json:"as_of"`
@@ -27,6 +30,18 @@ type balanceJSON struct {
 	Periods       []balancePeriodJSON `json:"periods"`
 	Unsettled     unsettledJSON       `json:"unsettled"`
 	UnknownEmoney unknownEmoneyJSON   `json:"unknown_emoney"`
+	Payouts       balancePayoutsJSON  `json:"payouts"`
+	Owed          int64               `json:"owed"`
+}
+
+// balancePayoutsJSON is the merchant's payouts as of the balance's date.
+type balancePayoutsJSON struct {
+	List           []payoutJSON `json:"list"`
+	Scheduled      int64        `json:"scheduled"` // issued, the bank has not reported on the transfer
+	Paid           int64        `json:"paid"`      // of the listed payouts
+	Returned       int64        `json:"returned"`  // every returned transfer: owed again
+	CarriedForward int64        `json:"carried_forward"`
+	CarriedFrom    string       `json:"carried_from,omitempty"`
 }
 
 // balancePeriodJSON is one brand group's money in one settlement period.
@@ -66,6 +81,10 @@ func balance(ctx context.Context, rm projections.ReadModels, cal *settlement.Cal
 	if err != nil {
 		return balanceJSON{}, err
 	}
+	pays, err := bal.ReadPayouts(ctx, rm, m, asOf)
+	if err != nil {
+		return balanceJSON{}, err
+	}
 	type key struct {
 		group domain.Group
 		start date.Date
@@ -93,8 +112,8 @@ func balance(ctx context.Context, rm projections.ReadModels, cal *settlement.Cal
 				p.Start, p.End = date.New(ry, rmo, 16), date.New(ry, rmo+1, 0)
 			}
 		}
-		if !p.Payday.IsZero() && p.Payday.Before(asOf) {
-			continue // paid
+		if !p.Payday.IsZero() && p.Payday.Before(asOf) || pays.Settles(r.Group, p.Start) {
+			continue // paid, or paid out by a payout issued by as_of
 		}
 		k := key{r.Group, p.Start}
 		c := cells[k]
@@ -134,5 +153,11 @@ func balance(ctx context.Context, rm projections.ReadModels, cal *settlement.Cal
 	for _, t := range unknown {
 		out.UnknownEmoney.Amount += t.Amount
 	}
+	out.Payouts = balancePayoutsJSON{List: make([]payoutJSON, len(pays.List)), Scheduled: pays.Scheduled, Paid: pays.Paid,
+		Returned: pays.Returned, CarriedForward: pays.CarriedForward, CarriedFrom: pays.CarriedFrom}
+	for i, p := range pays.List {
+		out.Payouts.List[i] = payoutView(p)
+	}
+	out.Owed = out.Unsettled.Total + pays.CarriedForward + pays.Returned
 	return out, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rickb777/date"
+
 	"upay/domain"
 	"upay/projections"
 	"upay/settlement"
@@ -74,7 +76,9 @@ var routes = []route{
 	{Path: "/api/v1/merchants/{merchant}/transactions", Query: searchKeys, Merchant: true, serve: (*Handler).searchMerchant},
 	{Path: "/api/v1/merchants/{merchant}/transactions/{payment}", Merchant: true, serve: (*Handler).details},
 	{Path: "/api/v1/merchants/{merchant}/balance", Query: balanceKeys, Merchant: true, serve: (*Handler).balance},
+	{Path: "/api/v1/merchants/{merchant}/payouts", Query: payoutKeys, Merchant: true, serve: (*Handler).merchantPayouts},
 	{Path: "/api/v1/transactions", Query: allSearchKeys, serve: (*Handler).searchAll},
+	{Path: "/api/v1/payouts", Query: paydayKeys, serve: (*Handler).payoutsOn},
 	{Path: "/api/v1/journal", Query: journalKeys, serve: (*Handler).journal},
 	{Path: "/api/v1/journal/trial-balance", serve: (*Handler).trialBalance},
 	{Path: "/api/v1/projections", serve: (*Handler).projections},
@@ -405,6 +409,70 @@ func (h *Handler) balance(r *http.Request) (any, error) {
 		asOf = d
 	}
 	return balance(r.Context(), h.cfg.ReadModels, h.cfg.Calendar, m, asOf)
+}
+
+// Payday bounds of a merchant's payouts when from or to is not given.
+var (
+	firstPayday = date.New(1900, 1, 1)
+	lastPayday  = date.New(9999, 12, 31)
+)
+
+func (h *Handler) merchantPayouts(r *http.Request) (any, error) {
+	m, err := pathMerchant(r)
+	if err != nil {
+		return nil, err
+	}
+	v, aerr := parseQuery(r.URL.RawQuery, payoutKeys)
+	if aerr != nil {
+		return nil, aerr
+	}
+	from, to := firstPayday, lastPayday
+	if s, ok := v["from"]; ok {
+		if from, aerr = ParseDate("from", s); aerr != nil {
+			return nil, aerr
+		}
+	}
+	if s, ok := v["to"]; ok {
+		if to, aerr = ParseDate("to", s); aerr != nil {
+			return nil, aerr
+		}
+	}
+	if from.After(to) {
+		return nil, errf(http.StatusBadRequest, domain.CodeInvalidField, fmt.Sprintf("from %s is after to %s", from, to))
+	}
+	ps, err := h.cfg.ReadModels.Payouts(r.Context(), m, from, to)
+	if err != nil {
+		return nil, err
+	}
+	kept := ps[:0]
+	for _, p := range ps { // defence in depth: never show another merchant's payout
+		if p.Merchant == m {
+			kept = append(kept, p)
+		} else {
+			h.cfg.Log.Error("read models returned another merchant's payout", "want", m, "got", p.Merchant, "notice", p.NoticeNo)
+		}
+	}
+	return payoutsView(kept), nil
+}
+
+func (h *Handler) payoutsOn(r *http.Request) (any, error) {
+	v, aerr := parseQuery(r.URL.RawQuery, paydayKeys)
+	if aerr != nil {
+		return nil, aerr
+	}
+	s, ok := v["payday"]
+	if !ok {
+		return nil, errf(http.StatusBadRequest, domain.CodeInvalidField, "payday is required")
+	}
+	day, aerr := ParseDate("payday", s)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ps, err := h.cfg.ReadModels.PayoutsOn(r.Context(), day)
+	if err != nil {
+		return nil, err
+	}
+	return payoutsView(ps), nil
 }
 
 func (h *Handler) journal(r *http.Request) (any, error) {

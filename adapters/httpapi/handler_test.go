@@ -31,6 +31,7 @@ type fakeRM struct {
 	txs       []projections.Transaction // newest first
 	totals    []projections.TotalRow
 	journal   []projections.JournalEntry
+	payouts   []projections.Payout // by payday
 	statusErr error
 	fail      error  // every method but Status returns it
 	panicMsg  string // every method but Status panics with it
@@ -182,6 +183,32 @@ func (f *fakeRM) Journal(ctx context.Context, after domain.Position, limit int) 
 	for _, e := range f.journal {
 		if after.Less(e.Position) && len(out) < limit {
 			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeRM) Payouts(ctx context.Context, m domain.MerchantID, from, to date.Date) ([]projections.Payout, error) {
+	if err := f.enter(ctx); err != nil {
+		return nil, err
+	}
+	var out []projections.Payout
+	for _, p := range f.payouts {
+		if p.Merchant == m && !p.Payday.Before(from) && !p.Payday.After(to) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeRM) PayoutsOn(ctx context.Context, payday date.Date) ([]projections.Payout, error) {
+	if err := f.enter(ctx); err != nil {
+		return nil, err
+	}
+	var out []projections.Payout
+	for _, p := range f.payouts {
+		if p.Payday == payday {
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -462,6 +489,8 @@ func TestMerchantScope(t *testing.T) {
 		{"GET", "/api/v1/merchants/" + merchantB + "/transactions?from=bogus"},
 		{"GET", "/api/v1/merchants/" + merchantB + "/transactions/b-0"},
 		{"GET", "/api/v1/merchants/" + merchantB + "/balance"},
+		{"GET", "/api/v1/merchants/" + merchantB + "/payouts"},
+		{"GET", "/api/v1/payouts?payday=2019-10-31"},
 		{"GET", "/api/v1/merchants/not-a-merchant/transactions"},
 		{"GET", "/api/v1/transactions"},
 		{"GET", "/api/v1/transactions?merchant=" + merchantA},
@@ -802,7 +831,7 @@ func TestBadInput(t *testing.T) {
 		{"journal limit", "GET", "/api/v1/journal?limit=1001", 400, domain.CodeInvalidField},
 		{"query on trial balance", "GET", "/api/v1/journal/trial-balance?x", 400, domain.CodeInvalidField},
 		{"all: bad date", "GET", "/api/v1/transactions?to=2019-1-1", 400, domain.CodeInvalidField},
-		{"unknown route", "GET", "/api/v1/payouts", 404, CodeNotFound},
+		{"unknown route", "GET", "/api/v1/settlements", 404, CodeNotFound},
 		{"root", "GET", "/", 404, CodeNotFound},
 		{"api v2", "GET", "/api/v2/transactions", 404, CodeNotFound},
 		{"trailing slash", "GET", "/api/v1/transactions/", 404, CodeNotFound},
@@ -915,5 +944,80 @@ func TestOverRealServer(t *testing.T) {
 		if res.StatusCode < 400 || res.StatusCode >= 500 {
 			t.Errorf("huge request line: %d", res.StatusCode)
 		}
+	}
+}
+
+// testPayout is merchant A's payout of 2019-10-31, issued on 10-18 (for
+// the test: the batch may run once the periods have closed) and paid on
+// 10-31: September's e-money.
+func testPayout() projections.Payout {
+	return projections.Payout{NoticeNo: merchantA + "-001-20191031", Merchant: merchantA, Payday: date.New(2019, 10, 31), NoticeDate: date.New(2019, 10, 29),
+		Lines:    []domain.PayoutLine{{Group: domain.GroupEmoney, PeriodStart: "2019-09-01", PeriodEnd: "2019-09-30", Count: 3, Sales: 1500, Rate: "3.24", Fee: 48, Amount: 1452}},
+		FeeTotal: 48, FeeTax: 4, TransferFee: 180, TransferFeeTax: 18, Net: 1452 - 4 - 198, Transferred: true, Status: projections.PayoutStatusPaid,
+		IssuedAt: time.Date(2019, 10, 18, 0, 0, 0, 0, time.UTC), OutcomeAt: time.Date(2019, 10, 31, 6, 0, 0, 0, time.UTC), Position: pos(900)}
+}
+
+func TestPayouts(t *testing.T) {
+	h := newHarness(t, nil)
+	p := testPayout()
+	h.rm.payouts = []projections.Payout{p}
+	var got payoutsJSON
+	r := h.get("/api/v1/merchants/"+merchantA+"/payouts", tokMerchantA)
+	expect(t, r, 200, "")
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Count != 1 || got.Payouts[0].NoticeNo != p.NoticeNo || got.Payouts[0].Net != 1250 || got.Payouts[0].Status != "paid" ||
+		got.Payouts[0].OutcomeAt == nil || *got.Payouts[0].OutcomeAt != "2019-10-31T06:00:00Z" || len(got.Payouts[0].Lines) != 1 ||
+		got.Payouts[0].Lines[0].Group != "電子マネー" || got.Payouts[0].Lines[0].PeriodStart != "2019-09-01" {
+		t.Errorf("merchant A's payouts: %s", r.body)
+	}
+	for target, n := range map[string]int{"?from=2019-10-31&to=2019-10-31": 1, "?from=2019-11-01": 0, "?to=2019-10-30": 0, "?from=&to=": 1} {
+		r := h.get("/api/v1/merchants/"+merchantA+"/payouts"+target, tokAdmin)
+		if err := json.Unmarshal(r.body, &got); err != nil || r.status != 200 || got.Count != n {
+			t.Errorf("%s: %d %s", target, r.status, r.body)
+		}
+	}
+	expect(t, h.get("/api/v1/merchants/"+merchantA+"/payouts?from=2019-11-01&to=2019-10-01", tokAdmin), 400, domain.CodeInvalidField)
+	expect(t, h.get("/api/v1/merchants/"+merchantA+"/payouts?payday=2019-10-31", tokAdmin), 400, domain.CodeInvalidField)
+	r = h.get("/api/v1/payouts?payday=2019-10-31", tokFinance)
+	if err := json.Unmarshal(r.body, &got); err != nil || r.status != 200 || got.Count != 1 || got.Payouts[0].Merchant != merchantA {
+		t.Errorf("payouts of 10-31: %d %s", r.status, r.body)
+	}
+	if r := h.get("/api/v1/payouts?payday=2019-11-15", tokAuditor); json.Unmarshal(r.body, &got) != nil || got.Count != 0 || !strings.Contains(string(r.body), `"payouts":[]`) {
+		t.Errorf("payouts of 11-15: %s", r.body)
+	}
+	expect(t, h.get("/api/v1/payouts", tokAdmin), 400, domain.CodeInvalidField)
+	expect(t, h.get("/api/v1/payouts?payday=31/10/2019", tokAdmin), 400, domain.CodeInvalidField)
+}
+
+// A payout issued by as_of takes its periods out of the unsettled ones and
+// is scheduled until the bank's outcome (recorded after as_of here).
+func TestBalanceWithPayouts(t *testing.T) {
+	h := newHarness(t, nil)
+	p := testPayout()
+	h.rm.payouts = []projections.Payout{p}
+	var b balanceJSON
+	r := h.get("/api/v1/merchants/"+merchantA+"/balance", tokMerchantA)
+	if err := json.Unmarshal(r.body, &b); err != nil || r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	for _, per := range b.Periods {
+		if per.Start == "2019-09-01" {
+			t.Errorf("September's e-money, paid out, is unsettled: %s", r.body)
+		}
+	}
+	if b.Unsettled != (unsettledJSON{Card: 150000, Emoney: 500, Total: 150500}) || b.Payouts.Scheduled != p.Net || b.Payouts.Paid != 0 ||
+		len(b.Payouts.List) != 1 || b.Payouts.List[0].Status != "issued" || b.Payouts.List[0].OutcomeAt != nil || b.Owed != 150500 {
+		t.Errorf("as of 10-20: %s", r.body)
+	}
+	r = h.get("/api/v1/merchants/"+merchantA+"/balance?as_of=2019-10-31", tokAdmin)
+	if err := json.Unmarshal(r.body, &b); err != nil || b.Payouts.Scheduled != 0 || b.Payouts.Paid != p.Net || b.Payouts.List[0].Status != "paid" {
+		t.Errorf("as of 10-31: %s", r.body)
+	}
+	// Before it was issued the payout does not exist.
+	r = h.get("/api/v1/merchants/"+merchantA+"/balance?as_of=2019-10-17", tokAdmin)
+	if err := json.Unmarshal(r.body, &b); err != nil || len(b.Payouts.List) != 0 || b.Unsettled.Emoney != 2000 {
+		t.Errorf("as of 10-17: %s", r.body)
 	}
 }

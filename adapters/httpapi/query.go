@@ -31,6 +31,8 @@ var (
 	allSearchKeys = append(slices.Clone(searchKeys), "merchant")
 	journalKeys   = []string{"after", "limit"}
 	balanceKeys   = []string{"as_of"}
+	payoutKeys    = []string{"from", "to"}
+	paydayKeys    = []string{"payday"}
 )
 
 // parseQuery checks a raw query string: its length, its syntax, UTF-8, that

@@ -232,6 +232,7 @@ type journalEntryJSON struct {
 	Time     string        `json:"time"`
 	Type     string        `json:"type"`
 	Payment  string        `json:"payment,omitempty"`
+	Notice   string        `json:"notice,omitempty"`
 	Postings []postingJSON `json:"postings"`
 }
 
@@ -248,7 +249,7 @@ func journalView(es []projections.JournalEntry, limit int) journalJSON {
 		for j, p := range e.Postings {
 			ps[j] = postingJSON{Account: p.Account, Debit: p.Debit, Credit: p.Credit}
 		}
-		out.Entries[i] = journalEntryJSON{Position: e.Position.String(), Time: e.Time, Type: e.Type, Payment: string(e.Payment), Postings: ps}
+		out.Entries[i] = journalEntryJSON{Position: e.Position.String(), Time: e.Time, Type: e.Type, Payment: string(e.Payment), Notice: e.Notice, Postings: ps}
 	}
 	if len(es) > 0 && len(es) >= limit {
 		out.Next = es[len(es)-1].Position.String()
@@ -273,6 +274,73 @@ func projectionsView(ss []projections.Status) projectionsJSON {
 	for i, s := range ss {
 		out.Projections[i] = projectionJSON{Name: s.Name, Position: s.Position.String(), Lag: s.Lag}
 		out.MaxLag = max(out.MaxLag, s.Lag)
+	}
+	return out
+}
+
+// payoutJSON is one payout: every figure of its notice and the bank's
+// outcome.
+type payoutJSON struct {
+	NoticeNo       string           `json:"notice_no"`
+	Merchant       string           `json:"merchant"`
+	Payday         string           `json:"payday"`
+	NoticeDate     string           `json:"notice_date"`
+	Lines          []payoutLineJSON `json:"lines"`
+	FeeTotal       int64            `json:"fee_total"`
+	FeeTax         int64            `json:"fee_tax"`
+	PriorPeriod    int64            `json:"prior_period"`
+	PriorFrom      string           `json:"prior_from,omitempty"`
+	TransferFee    int64            `json:"transfer_fee"`
+	TransferFeeTax int64            `json:"transfer_fee_tax"`
+	Net            int64            `json:"net"`
+	CarriedForward int64            `json:"carried_forward"`
+	Transferred    bool             `json:"transferred"`
+	FeeWaived      bool             `json:"fee_waived"`
+	Status         string           `json:"status"`
+	Reason         string           `json:"reason,omitempty"`
+	IssuedAt       string           `json:"issued_at"`
+	OutcomeAt      *string          `json:"outcome_at"`
+	Position       string           `json:"position"`
+}
+
+type payoutLineJSON struct {
+	Group       string `json:"group"`
+	PeriodStart string `json:"period_start"`
+	PeriodEnd   string `json:"period_end"`
+	Count       int64  `json:"count"`
+	Sales       int64  `json:"sales"`
+	Rate        string `json:"rate"`
+	Fee         int64  `json:"fee"`
+	Amount      int64  `json:"amount"`
+}
+
+func payoutView(p projections.Payout) payoutJSON {
+	out := payoutJSON{NoticeNo: p.NoticeNo, Merchant: string(p.Merchant), Payday: p.Payday.String(), NoticeDate: p.NoticeDate.String(),
+		Lines: make([]payoutLineJSON, len(p.Lines)), FeeTotal: p.FeeTotal, FeeTax: p.FeeTax, PriorPeriod: p.PriorPeriod, PriorFrom: p.PriorFrom,
+		TransferFee: p.TransferFee, TransferFeeTax: p.TransferFeeTax, Net: p.Net, CarriedForward: p.CarriedForward,
+		Transferred: p.Transferred, FeeWaived: p.FeeWaived, Status: p.Status, Reason: p.Reason, IssuedAt: timeView(p.IssuedAt),
+		Position: p.Position.String()}
+	for i, l := range p.Lines {
+		out.Lines[i] = payoutLineJSON{Group: string(l.Group), PeriodStart: l.PeriodStart, PeriodEnd: l.PeriodEnd, Count: l.Count,
+			Sales: l.Sales, Rate: l.Rate, Fee: l.Fee, Amount: l.Amount}
+	}
+	if !p.OutcomeAt.IsZero() {
+		s := timeView(p.OutcomeAt)
+		out.OutcomeAt = &s
+	}
+	return out
+}
+
+// payoutsJSON is a list of payouts.
+type payoutsJSON struct {
+	Payouts []payoutJSON `json:"payouts"`
+	Count   int          `json:"count"`
+}
+
+func payoutsView(ps []projections.Payout) payoutsJSON {
+	out := payoutsJSON{Payouts: make([]payoutJSON, len(ps)), Count: len(ps)}
+	for i, p := range ps {
+		out.Payouts[i] = payoutView(p)
 	}
 	return out
 }

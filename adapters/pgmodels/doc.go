@@ -8,7 +8,11 @@
 // Schema. Migration 0002_read_models.sql of adapters/pgschema creates the
 // tables of sqlitemodels column for column: transactions (the listing,
 // with the admin search's indexes), tx_merchants, period_totals, journal,
-// trial_balance and checkpoints, plus deferred_indexes (see Rebuilds).
+// trial_balance and checkpoints, plus deferred_indexes (see Rebuilds);
+// 0003_payouts.sql adds payouts, tx_unsettled (the payout stamps' index,
+// which Reset keeps) and the journal's notice column, and empties the
+// listing and the journal of a database migrated earlier so that the next
+// catch-up folds them again with the payout events.
 // Dates stay days since 1970-01-01 and instants Unix nanoseconds, so rows
 // map as in sqlitemodels; positions are (pos_commit, pos_prepare) bigint
 // pairs, compared and never subtracted (on PostgreSQL Commit is a

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,7 +235,7 @@ func TestFailureBetweenRowsAndCheckpoint(t *testing.T) {
 		t.Fatalf("%d rows after recovery, want 70", len(st.rows))
 	}
 	status, err := m.Status(ctx)
-	if err != nil || len(status) != 3 || status[0].Lag != 0 || status[0].Position.Commit != 140 {
+	if err != nil || len(status) != len(projections.Names) || status[0].Lag != 0 || status[0].Position.Commit != 140 {
 		t.Fatalf("status %+v, %v", status, err)
 	}
 }
@@ -356,7 +357,7 @@ func TestKilledConnectionMidBatch(t *testing.T) {
 func indexCount(t *testing.T, m *Models) (have, deferred int) {
 	t.Helper()
 	err := m.pool.QueryRow(context.Background(), `SELECT
-		(SELECT count(*) FROM pg_indexes WHERE tablename = 'transactions' AND indexname LIKE 'tx\_%'),
+		(SELECT count(*) FROM pg_indexes WHERE tablename = 'transactions' AND indexname LIKE 'tx\_%' AND indexname <> 'tx_unsettled'),
 		(SELECT count(*) FROM deferred_indexes)`).Scan(&have, &deferred)
 	if err != nil {
 		t.Fatal(err)
@@ -437,6 +438,11 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 	if _, err := m.pool.Exec(ctx, "INSERT INTO tx_merchants SELECT DISTINCT merchant FROM transactions"); err != nil {
 		t.Fatal(err)
 	}
+	// The payout stamps of a rebuild read tx_unsettled, which Reset keeps.
+	if plan := explain(t, m, sqlSettle, []any{"n", "270000001", int32(18180), int32(18194), []string{"visa", "mastercard"}}, false); !strings.Contains(plan, "tx_unsettled") ||
+		strings.Contains(plan, "Seq Scan") {
+		t.Errorf("payout stamp during a rebuild:\n%s", plan)
+	}
 	if err := m.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -499,6 +505,28 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 	if plan := explain(t, m, sqlUnknownEmoney, []any{"270000001"}, false); !strings.Contains(plan, "tx_merchant_dateless") {
 		t.Errorf("unknown e-money plan:\n%s", plan)
 	}
+	// 100 merchants x 72 paydays (three years) of payouts.
+	if _, err := m.pool.Exec(ctx, `INSERT INTO payouts (`+payoutCols+`)
+		SELECT (270000001 + i % 100)::text || '-001-' || i, (270000001 + i % 100)::text, 18000 + (i / 100) * 15, 18000 + (i / 100) * 15 - 2,
+			'[]', 0, 0, 0, '', 0, 0, 0, 0, true, false, 'paid', '', 0, 0, i, i
+		FROM generate_series(0, 7199) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.pool.Exec(ctx, "ANALYZE payouts"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql   string
+		args  []any
+		index string
+	}{
+		{sqlPayouts, []any{"270000001", int32(18000), int32(18400)}, "payouts_merchant"},
+		{sqlPayoutsOn, []any{int32(18300)}, "payouts_payday"},
+	} {
+		if plan := explain(t, m, q.sql, q.args, false); !strings.Contains(plan, q.index) || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("payouts plan:\n%s", plan)
+		}
+	}
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -547,7 +575,7 @@ func TestOpenErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := m.Status(ctx); err != nil || len(st) != 3 || st[0].Lag != -1 {
+	if st, err := m.Status(ctx); err != nil || len(st) != len(projections.Names) || st[0].Lag != -1 {
 		t.Fatalf("status without an event store: %+v, %v", st, err)
 	}
 	// A database migrated by a newer binary is refused, with or without
@@ -652,7 +680,7 @@ func TestResetWithoutTruncatePrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := readState(t, m)
-	if _, err := m.pool.Exec(ctx, "REVOKE TRUNCATE ON transactions, tx_merchants, period_totals, journal, trial_balance FROM CURRENT_USER"); err != nil {
+	if _, err := m.pool.Exec(ctx, "REVOKE TRUNCATE ON transactions, tx_merchants, period_totals, journal, trial_balance, payouts FROM CURRENT_USER"); err != nil {
 		t.Fatal(err)
 	}
 	var can bool
@@ -663,4 +691,83 @@ func TestResetWithoutTruncatePrivilege(t *testing.T) {
 		t.Fatalf("rebuild without TRUNCATE: %d, %v", n, err)
 	}
 	sameState(t, "rebuilt by deleting", readState(t, m), want)
+}
+
+// A database at level 2 whose read models a build of that level folded
+// (its listing unstamped, its journal without payout entries, its
+// checkpoints past the payout events it passed over) migrates to the
+// latest level: the payouts table and tx_unsettled appear, the listing and
+// the journal are emptied with their checkpoints, and the next catch-up
+// makes them what a new database holds.
+func TestUpgradeFromLevel2(t *testing.T) {
+	ctx := context.Background()
+	events, merchants := readmodeltest.Fixture(t, t.TempDir())
+	// What this build makes of the log, to take level 2's rows from.
+	cur := openFresh(t, Options{})
+	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	url := pgtest.DB(t)
+	db, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	if _, to, err := pgschema.Migrate(ctx, db, 2); err != nil || to != 2 {
+		t.Fatalf("migrate to 2: %d, %v", to, err)
+	}
+	copyRows := func(table, cols, where string) {
+		rows, err := cur.pool.Query(ctx, "SELECT "+cols+" FROM "+table+" "+where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals [][]any
+		for rows.Next() {
+			v, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals = append(vals, v)
+		}
+		if rows.Close(); rows.Err() != nil {
+			t.Fatal(rows.Err())
+		}
+		if _, err := db.CopyFrom(ctx, pgx.Identifier{table}, strings.Split(cols, ", "), pgx.CopyFromRows(vals)); err != nil {
+			t.Fatalf("copy %s: %v", table, err)
+		}
+	}
+	copyRows("transactions", txCols, "")
+	copyRows("tx_merchants", "merchant", "")
+	copyRows("period_totals", "merchant, date, grp, count, sales", "")
+	copyRows("journal", "pos_commit, pos_prepare, time_ns, type, payment, debit, credit, amount, postings", "WHERE type NOT LIKE 'payout.%'")
+	copyRows("checkpoints", "name, pos_commit, pos_prepare", "WHERE name <> 'payouts'")
+	for _, q := range []string{"UPDATE transactions SET payout = ''",
+		`INSERT INTO trial_balance SELECT account, sum(d), sum(c) FROM
+			(SELECT debit AS account, amount AS d, 0 AS c FROM journal UNION ALL SELECT credit, 0, amount FROM journal) AS p GROUP BY account`} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	if from, to, err := pgschema.Migrate(ctx, db, 0); err != nil || from != 2 || to != pgschema.Latest {
+		t.Fatalf("migrate from 2: %d→%d, %v", from, to, err)
+	}
+	var rows, journal, totals int
+	var unsettled bool
+	var cps []string
+	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM journal), (SELECT count(*) FROM period_totals),
+		EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'tx_unsettled'), ARRAY(SELECT name FROM checkpoints ORDER BY name)`).
+		Scan(&rows, &journal, &totals, &unsettled, &cps); err != nil || rows != 0 || journal != 0 || totals == 0 || !unsettled ||
+		!slices.Equal(cps, []string{projections.NameTotals}) {
+		t.Fatalf("after the migration: %d rows, %d journal entries, %d totals, tx_unsettled %v, checkpoints %v, %v", rows, journal, totals, unsettled, cps, err)
+	}
+	m, err := Open(ctx, url, Options{Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if n, err := projections.NewRunner(events, m, projections.RunnerOptions{PageSize: 7}).CatchUp(ctx); err != nil || n == 0 {
+		t.Fatalf("catch-up after the migration: %d, %v", n, err)
+	}
+	readmodeltest.Check(t, events, m, merchants)
 }

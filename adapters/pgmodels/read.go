@@ -330,3 +330,48 @@ func (m *Models) Journal(ctx context.Context, after domain.Position, limit int) 
 	}
 	return out, nil
 }
+
+var (
+	sqlPayouts   = rebind("SELECT " + payoutCols + " FROM payouts WHERE merchant = ? AND payday BETWEEN ? AND ? ORDER BY payday, notice_no")
+	sqlPayoutsOn = rebind("SELECT " + payoutCols + " FROM payouts WHERE payday = ? ORDER BY merchant, notice_no")
+)
+
+// Payouts returns a merchant's payouts with paydays in [from, to], by
+// payday, through payouts_merchant. Errors: U1009 when from is after to,
+// U3003.
+func (m *Models) Payouts(ctx context.Context, mid domain.MerchantID, from, to date.Date) ([]projections.Payout, error) {
+	if from.After(to) {
+		return nil, domain.Err(domain.CodeInvalidField, "from %s is after to %s", from, to)
+	}
+	rows, err := m.query(ctx, sqlPayouts, string(mid), int32(from.DaysSinceEpoch()), int32(to.DaysSinceEpoch()))
+	if err != nil {
+		return nil, storeErr(err, "read payouts")
+	}
+	return scanPayouts(rows)
+}
+
+// PayoutsOn returns every merchant's payout for a payday, by merchant,
+// through payouts_payday. Errors: U3003.
+func (m *Models) PayoutsOn(ctx context.Context, payday date.Date) ([]projections.Payout, error) {
+	rows, err := m.query(ctx, sqlPayoutsOn, int32(payday.DaysSinceEpoch()))
+	if err != nil {
+		return nil, storeErr(err, "read payouts")
+	}
+	return scanPayouts(rows)
+}
+
+func scanPayouts(rows pgx.Rows) ([]projections.Payout, error) {
+	defer rows.Close()
+	var out []projections.Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read payouts")
+	}
+	return out, nil
+}

@@ -152,14 +152,14 @@ func isPair(ps []projections.Posting) bool {
 }
 
 const (
-	journalCols  = "pos_commit, pos_prepare, time_ns, type, payment, debit, credit, amount, postings"
-	journalTypes = "int8, int8, int8, text, text, text, text, int8, text"
+	journalCols  = "pos_commit, pos_prepare, time_ns, type, payment, notice, debit, credit, amount, postings"
+	journalTypes = "int8, int8, int8, text, text, text, text, text, int8, text"
 )
 
 // journalArrays are a batch's journal entries column by column.
 type journalArrays struct {
 	posCommit, posPrep, timeNS []int64
-	typ, payment               []string
+	typ, payment, notice       []string
 	debit, credit              []*string
 	amount                     []*int64
 	postings                   []*string
@@ -177,6 +177,7 @@ func (a *journalArrays) add(e *projections.Entry) error {
 	a.timeNS = append(a.timeNS, e.Time.UnixNano())
 	a.typ = append(a.typ, e.Type)
 	a.payment = append(a.payment, string(e.Payment))
+	a.notice = append(a.notice, e.Notice)
 	if isPair(e.Postings) {
 		d, c, amt := e.Postings[0].Account, e.Postings[1].Account, e.Postings[0].Debit
 		a.debit, a.credit, a.amount, a.postings = append(a.debit, &d), append(a.credit, &c), append(a.amount, &amt), append(a.postings, nil)
@@ -196,7 +197,7 @@ func (a *journalArrays) add(e *projections.Entry) error {
 }
 
 func (a *journalArrays) args() []any {
-	return []any{a.posCommit, a.posPrep, a.timeNS, a.typ, a.payment, a.debit, a.credit, a.amount, a.postings}
+	return []any{a.posCommit, a.posPrep, a.timeNS, a.typ, a.payment, a.notice, a.debit, a.credit, a.amount, a.postings}
 }
 
 // scanEntry reads one journal row selected with journalCols.
@@ -209,7 +210,7 @@ func scanEntry(rows pgx.Rows) (projections.JournalEntry, error) {
 		amount        *int64
 		postings      *string
 	)
-	if err := rows.Scan(&pc, &pp, &tns, &e.Type, &payment, &debit, &credit, &amount, &postings); err != nil {
+	if err := rows.Scan(&pc, &pp, &tns, &e.Type, &payment, &e.Notice, &debit, &credit, &amount, &postings); err != nil {
 		return e, storeErr(err, "read a journal row")
 	}
 	e.Position = domain.Position{Commit: uint64(pc), Prepare: uint64(pp)}
@@ -239,7 +240,109 @@ func (a *journalArrays) Next() bool { a.row++; return a.row <= len(a.posCommit) 
 
 func (a *journalArrays) Values() ([]any, error) {
 	i := a.row - 1
-	return []any{a.posCommit[i], a.posPrep[i], a.timeNS[i], a.typ[i], a.payment[i], a.debit[i], a.credit[i], a.amount[i], a.postings[i]}, nil
+	return []any{a.posCommit[i], a.posPrep[i], a.timeNS[i], a.typ[i], a.payment[i], a.notice[i], a.debit[i], a.credit[i], a.amount[i], a.postings[i]}, nil
 }
 
 func (a *journalArrays) Err() error { return nil }
+
+// payoutCols are the payouts table's columns, in the order rows are bound
+// and scanned (as in sqlitemodels); payoutTypes are their types, for the
+// arrays of a bulk upsert.
+const (
+	payoutCols = "notice_no, merchant, payday, notice_date, lines, fee_total, fee_tax, prior_period, prior_from, " +
+		"transfer_fee, transfer_fee_tax, net, carried_forward, transferred, fee_waived, status, reason, issued_at, outcome_at, " +
+		"pos_commit, pos_prepare"
+	payoutTypes = "text, text, int4, int4, text, int8, int8, int8, text, " +
+		"int8, int8, int8, int8, bool, bool, text, text, int8, int8, " +
+		"int8, int8"
+)
+
+// payoutUpdate sets every column but the key from the proposed row.
+var payoutUpdate = func() string {
+	var b strings.Builder
+	for i, c := range strings.Split(payoutCols, ", ")[1:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = excluded." + c)
+	}
+	return b.String()
+}()
+
+// payoutArrays are a batch's payouts column by column.
+type payoutArrays struct {
+	notice, merchant                          []string
+	payday, noticeDate                        []int32
+	lines                                     []string
+	feeTotal, feeTax, prior                   []int64
+	priorFrom                                 []string
+	transferFee, transferFeeTax, net, carried []int64
+	transferred, waived                       []bool
+	status, reason                            []string
+	issued                                    []int64
+	outcome                                   []*int64
+	posCommit, posPrep                        []int64
+}
+
+// add appends one payout.
+func (a *payoutArrays) add(p *projections.Payout) error {
+	pc, pp, err := positionArgs(p.Position)
+	if err != nil {
+		return err
+	}
+	lines, err := json.Marshal(p.Lines)
+	if err != nil {
+		return storeErr(err, "encode the lines of payout %s", p.NoticeNo)
+	}
+	var outcome *int64
+	if !p.OutcomeAt.IsZero() {
+		v := p.OutcomeAt.UnixNano()
+		outcome = &v
+	}
+	a.notice, a.merchant = append(a.notice, p.NoticeNo), append(a.merchant, string(p.Merchant))
+	a.payday, a.noticeDate = append(a.payday, int32(p.Payday.DaysSinceEpoch())), append(a.noticeDate, int32(p.NoticeDate.DaysSinceEpoch()))
+	a.lines = append(a.lines, string(lines))
+	a.feeTotal, a.feeTax, a.prior = append(a.feeTotal, p.FeeTotal), append(a.feeTax, p.FeeTax), append(a.prior, p.PriorPeriod)
+	a.priorFrom = append(a.priorFrom, p.PriorFrom)
+	a.transferFee, a.transferFeeTax = append(a.transferFee, p.TransferFee), append(a.transferFeeTax, p.TransferFeeTax)
+	a.net, a.carried = append(a.net, p.Net), append(a.carried, p.CarriedForward)
+	a.transferred, a.waived = append(a.transferred, p.Transferred), append(a.waived, p.FeeWaived)
+	a.status, a.reason = append(a.status, p.Status), append(a.reason, p.Reason)
+	a.issued, a.outcome = append(a.issued, p.IssuedAt.UnixNano()), append(a.outcome, outcome)
+	a.posCommit, a.posPrep = append(a.posCommit, pc), append(a.posPrep, pp)
+	return nil
+}
+
+// args returns the arrays in payoutCols order.
+func (a *payoutArrays) args() []any {
+	return []any{a.notice, a.merchant, a.payday, a.noticeDate, a.lines, a.feeTotal, a.feeTax, a.prior, a.priorFrom,
+		a.transferFee, a.transferFeeTax, a.net, a.carried, a.transferred, a.waived, a.status, a.reason, a.issued, a.outcome,
+		a.posCommit, a.posPrep}
+}
+
+// scanPayout reads one row selected with payoutCols.
+func scanPayout(rows pgx.Rows) (projections.Payout, error) {
+	var (
+		p               projections.Payout
+		merchant, lines string
+		payday, notice  int32
+		issued, pc, pp  int64
+		outcome         *int64
+	)
+	if err := rows.Scan(&p.NoticeNo, &merchant, &payday, &notice, &lines, &p.FeeTotal, &p.FeeTax, &p.PriorPeriod, &p.PriorFrom,
+		&p.TransferFee, &p.TransferFeeTax, &p.Net, &p.CarriedForward, &p.Transferred, &p.FeeWaived, &p.Status, &p.Reason,
+		&issued, &outcome, &pc, &pp); err != nil {
+		return p, storeErr(err, "read a payout row")
+	}
+	if err := json.Unmarshal([]byte(lines), &p.Lines); err != nil {
+		return p, storeErr(err, "decode the lines of payout %s", p.NoticeNo)
+	}
+	p.Merchant = domain.MerchantID(merchant)
+	p.Payday, p.NoticeDate = date.NewOfDays(date.PeriodOfDays(payday)), date.NewOfDays(date.PeriodOfDays(notice))
+	p.IssuedAt = time.Unix(0, issued).UTC()
+	if outcome != nil {
+		p.OutcomeAt = time.Unix(0, *outcome).UTC()
+	}
+	p.Position = domain.Position{Commit: uint64(pc), Prepare: uint64(pp)}
+	return p, nil
+}

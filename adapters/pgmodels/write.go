@@ -25,6 +25,12 @@ var (
 		"ON CONFLICT (account) DO UPDATE SET debit = trial_balance.debit + excluded.debit, credit = trial_balance.credit + excluded.credit")
 	sqlCheckpoint = unnestInsert("checkpoints", "name, pos_commit, pos_prepare", "text, int8, int8",
 		"ON CONFLICT (name) DO UPDATE SET pos_commit = excluded.pos_commit, pos_prepare = excluded.pos_prepare")
+	// A payout line stamps the rows it settles (projections.Settlement.Stamp
+	// in SQL), through tx_unsettled; one statement per line, in log order,
+	// so that the first payout to cover a row keeps it.
+	sqlSettle        = rebind("UPDATE transactions SET payout = ? WHERE merchant = ? AND sales_date BETWEEN ? AND ? AND payout = '' AND brand " + anyOf)
+	sqlUpsertPayouts = unnestInsert("payouts", payoutCols, payoutTypes, "ON CONFLICT (notice_no) DO UPDATE SET "+payoutUpdate)
+	sqlOutcome       = rebind("UPDATE payouts SET status = ?, reason = ?, outcome_at = ?, pos_commit = ?, pos_prepare = ? WHERE notice_no = ?")
 )
 
 // writeTx is a projections.WriteTx: a READ COMMITTED transaction on a
@@ -100,16 +106,21 @@ func (tx *writeTx) Transactions(ids []domain.PaymentID) (map[domain.PaymentID]pr
 	return out, nil
 }
 
-// Write stores a batch: listing rows, period-total and trial-balance
-// deltas (and a small batch's journal entries) in one pipelined round
-// trip, a big batch's journal entries by COPY, then the checkpoints, all
-// in this transaction.
+// Write stores a batch: the payout stamps on stored listing rows, listing
+// rows (which carry the batch's stamps already), period-total and
+// trial-balance deltas, payouts and their bank outcomes (and a small
+// batch's journal entries) in one pipelined round trip, a big batch's
+// journal entries by COPY, then the checkpoints, all in this transaction.
 func (tx *writeTx) Write(b *projections.Batch) error {
 	var pb pgx.Batch
 	what := []string{}
 	queue := func(name, sql string, args ...any) {
 		pb.Queue(sql, args...)
 		what = append(what, name)
+	}
+	for _, st := range b.Settled {
+		queue("payout stamp "+st.NoticeNo, sqlSettle, st.NoticeNo, string(st.Merchant), int32(st.From.DaysSinceEpoch()),
+			int32(st.To.DaysSinceEpoch()), st.Brands())
 	}
 	if len(b.Transactions) > 0 {
 		var a txArrays
@@ -151,6 +162,22 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 			accounts, debits, credits = append(accounts, acc), append(debits, v.Debit), append(credits, v.Credit)
 		}
 		queue("trial balance", sqlBalances, accounts, debits, credits)
+	}
+	if len(b.Payouts) > 0 {
+		var a payoutArrays
+		for _, p := range b.Payouts {
+			if err := a.add(p); err != nil {
+				return err
+			}
+		}
+		queue("payouts", sqlUpsertPayouts, a.args()...)
+	}
+	for _, o := range b.Outcomes {
+		c, p, err := positionArgs(o.Position)
+		if err != nil {
+			return err
+		}
+		queue("outcome of payout "+o.NoticeNo, sqlOutcome, o.Status, o.Reason, o.At.UnixNano(), c, p, o.NoticeNo)
 	}
 	if pb.Len() > 0 {
 		if err := tx.send(&pb, what); err != nil {
@@ -288,6 +315,8 @@ func (m *Models) Reset(ctx context.Context, names []string) (err error) {
 			tables = append(tables, "period_totals")
 		case projections.NameJournal:
 			tables = append(tables, "journal", "trial_balance")
+		case projections.NamePayouts:
+			tables = append(tables, "payouts")
 		}
 	}
 	var canTruncate bool

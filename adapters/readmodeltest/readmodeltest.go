@@ -1,6 +1,6 @@
 // Package readmodeltest is the conformance suite of the read models: every
-// read-model store (the SQLite file of adapters/sqlitemodels, PostgreSQL
-// later) runs it from its own tests:
+// read-model store (the SQLite file of adapters/sqlitemodels, PostgreSQL in
+// adapters/pgmodels) runs it from its own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		readmodeltest.Run(t, func(t *testing.T) readmodeltest.Store { return openFresh(t) })
@@ -13,10 +13,12 @@
 // pure folds of package projections, in memory, and applies TxQuery.Matches
 // and projections.Newer: the store must return exactly those rows in
 // exactly that order. Beyond search, the suite covers details, period
-// totals, the journal and its trial balance, checkpoint atomicity under a
-// failure between a batch's rows and its commit, resuming after a restart,
-// two runners at once, rebuilding one projection, and replay-equals-live on
-// random event sequences.
+// totals, the journal and its trial balance, payouts (their read model,
+// the listing's payout field, their journal entries; payouts run through
+// payouts.Batch), checkpoint atomicity under a failure between a batch's
+// rows and its commit, resuming after a restart, two runners at once,
+// rebuilding one projection, and replay-equals-live on random event
+// sequences. Fixture and Check serve a store's own upgrade tests.
 package readmodeltest
 
 import (
@@ -62,6 +64,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Details", testDetails},
 		{"PeriodTotals", testPeriodTotals},
 		{"JournalAndTrialBalance", testJournalAndTrialBalance},
+		{"Payouts", testPayouts},
+		{"RebuildPayouts", testRebuildPayouts},
 		{"UnknownEmoney", testUnknownEmoney},
 		{"CheckpointAtomicity", testCheckpointAtomicity},
 		{"ResumeAfterRestart", testResumeAfterRestart},
@@ -89,6 +93,7 @@ type env struct {
 	rm     Store
 	seq    int
 	now    time.Time
+	ran    map[date.Date]bool // paydays randomPayouts has run
 }
 
 // t0 is 2019-10-01 00:00 JST.
@@ -97,8 +102,17 @@ var t0 = time.Date(2019, 9, 30, 15, 0, 0, 0, time.UTC)
 var key = []byte("readmodeltest")
 
 func newEnv(t *testing.T, open func(t *testing.T) Store) *env {
+	e := newEnvIn(t, t.TempDir())
+	e.open = open
+	e.rm = e.fresh()
+	return e
+}
+
+// newEnvIn is an env whose event store is events.db in dir, without a
+// store under test.
+func newEnvIn(t *testing.T, dir string) *env {
 	ctx := t.Context()
-	events, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"))
+	events, err := sqlite.Open(filepath.Join(dir, "events.db"))
 	if err != nil {
 		t.Fatalf("open event store: %v", err)
 	}
@@ -107,9 +121,32 @@ func newEnv(t *testing.T, open func(t *testing.T) Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, open: open, events: events, led: led, now: t0}
-	e.rm = e.fresh()
-	return e
+	return &env{t: t, ctx: ctx, events: events, led: led, now: t0}
+}
+
+// Fixture records the suite's fixture into a new embedded event store,
+// events.db in dir, and returns the store and the fixture's merchants: the
+// payments of October 2019 with every status and the payout of 2019-10-31
+// (one transfer paid, one returned), then a refund of a paid-out sale.
+// Stores test their schema upgrades on it.
+func Fixture(t *testing.T, dir string) (*sqlite.Store, []domain.MerchantID) {
+	e := newEnvIn(t, dir)
+	e.mixed()
+	return e.events, slices.Clone(fixtureMerchants)
+}
+
+// Check fails unless rm holds exactly what the pure folds make of every
+// event of events (every projection at its last event) and its books keep
+// the journal's invariants for the merchants.
+func Check(t *testing.T, events domain.EventStore, rm Store, merchants []domain.MerchantID) {
+	t.Helper()
+	evs, err := events.ReadAll(t.Context(), domain.Start, domain.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm := readDump(t, t.Context(), rm, merchants)
+	sameDump(t, "read models", dm, foldOracle(t, evs).dump(merchants))
+	checkBooks(t, "read models", dm, merchants)
 }
 
 // fresh opens another empty store under test, closed with the subtest.
@@ -221,7 +258,8 @@ func d(n int) *date.Date {
 func yen(v domain.Yen) *domain.Yen { return &v }
 
 // mixed records a fixture with every status, several brands, merchants,
-// amounts and days, including refunds in a later settlement period.
+// amounts and days, including refunds in a later settlement period, and
+// the payout of period A (one transfer paid, one returned).
 func (e *env) mixed() {
 	e.sale("a1", mA, domain.Visa, 1000, day(1, 10))
 	e.sale("a2", mA, domain.Mastercard, 2500, day(1, 11))
@@ -243,7 +281,8 @@ func (e *env) mixed() {
 	e.refund("a3", 1500, day(18, 10)) // partially refunded, period B
 	e.resolve("e2", domain.OutcomeSucceeded, day(20, 9))
 	e.sale("c2", mC, domain.Amex, 6000, day(20, 10))
-	e.refund("b1", 12000, day(31, 10)) // refunded a month later
+	e.mixedPayouts()                   // the payout of 10/31: a1..a3 and b1..b3 paid out
+	e.refund("b1", 12000, day(31, 10)) // refunded a month later, after its payout
 	e.sale("c3", mC, domain.JCB, 9999, day(31, 23.5))
 }
 
@@ -253,6 +292,8 @@ type oracle struct {
 	totals  map[projections.TotalKey]projections.Total
 	tb      projections.TrialBalance
 	journal []projections.JournalEntry
+	payouts map[string]projections.Payout
+	issued  map[string]domain.PayoutIssued
 	last    domain.Position
 }
 
@@ -262,33 +303,70 @@ func (e *env) oracle() *oracle {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return foldOracle(evs)
+	return foldOracle(e.t, evs)
 }
 
 // foldOracle folds events into the expected read models with the pure folds
 // alone, the answer every store must give.
-func foldOracle(evs []domain.RecordedEvent) *oracle {
-	o := &oracle{tx: map[domain.PaymentID]projections.Transaction{}, totals: map[projections.TotalKey]projections.Total{}, tb: projections.TrialBalance{}}
+func foldOracle(t testing.TB, evs []domain.RecordedEvent) *oracle {
+	t.Helper()
+	o := &oracle{tx: map[domain.PaymentID]projections.Transaction{}, totals: map[projections.TotalKey]projections.Total{},
+		tb: projections.TrialBalance{}, payouts: map[string]projections.Payout{}, issued: map[string]domain.PayoutIssued{}}
+	lookup := func(n string) (domain.PayoutIssued, bool) {
+		p, ok := o.issued[n]
+		return p, ok
+	}
 	for _, r := range evs {
 		o.last = r.Position
 		ev, err := domain.DecodeEvent(r.Type, r.Version, r.Data)
 		if err != nil {
-			continue // not a payment event
+			continue // an event no projection reads
 		}
-		id, ok := projections.PaymentOf(ev)
-		if !ok {
-			continue
+		id, isPayment := projections.PaymentOf(ev)
+		notice, isPayout := projections.NoticeOf(ev)
+		if !isPayment && !isPayout {
+			continue // merchants, the payout history index
 		}
-		row := o.tx[id]
-		row.Apply(ev, r.Time, r.Position)
-		o.tx[id] = row
+		switch ev := ev.(type) {
+		case domain.PayoutIssued:
+			o.issued[ev.NoticeNo] = ev
+			p, err := projections.NewPayout(ev, r.Time, r.Position)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.payouts[notice] = p
+			ss, err := projections.Settlements(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range ss {
+				for k, row := range o.tx {
+					if s.Stamp(&row) {
+						o.tx[k] = row
+					}
+				}
+			}
+		case domain.PayoutPaid, domain.PayoutReturned:
+			out, _ := projections.OutcomeOf(ev, r.Time, r.Position)
+			p := o.payouts[notice]
+			p.Apply(out)
+			o.payouts[notice] = p
+		default:
+			row := o.tx[id]
+			row.Apply(ev, r.Time, r.Position)
+			o.tx[id] = row
+		}
 		if k, v, ok := projections.TotalDelta(ev, r.Time); ok {
 			cur := o.totals[k]
 			o.totals[k] = projections.Total{Count: cur.Count + v.Count, Sales: cur.Sales + v.Sales}
 		}
-		if ps := projections.Postings(ev); ps != nil {
+		ps, err := projections.Postings(ev, lookup)
+		if err != nil {
+			t.Fatalf("postings of the event at %s: %v", r.Position, err)
+		}
+		if ps != nil {
 			o.tb.Post(ps)
-			o.journal = append(o.journal, projections.Entry{Position: r.Position, Time: r.Time, Type: r.Type, Payment: id, Postings: ps}.Read())
+			o.journal = append(o.journal, projections.Entry{Position: r.Position, Time: r.Time, Type: r.Type, Payment: id, Notice: notice, Postings: ps}.Read())
 		}
 	}
 	return o
@@ -388,6 +466,7 @@ type dump struct {
 	totals   []projections.TotalRow
 	tb       projections.TrialBalance
 	journal  []projections.JournalEntry
+	payouts  []projections.Payout // the merchants' in turn, each by payday
 	statuses []projections.Status
 }
 
@@ -403,6 +482,11 @@ func readDump(t *testing.T, ctx context.Context, rm Store, merchants []domain.Me
 			t.Fatal(err)
 		}
 		d.totals = append(d.totals, rows...)
+		ps, err := rm.Payouts(ctx, m, allTime[0], allTime[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.payouts = append(d.payouts, ps...)
 	}
 	var err error
 	if d.tb, err = rm.TrialBalance(ctx); err != nil {
@@ -441,8 +525,14 @@ func sameDump(t *testing.T, what string, got, want dump) {
 		t.Fatalf("%s: trial balance\n got %v\nwant %v", what, got.tb, want.tb)
 	}
 	if !reflect.DeepEqual(got.journal, want.journal) {
+		for i := range min(len(got.journal), len(want.journal)) {
+			if !reflect.DeepEqual(got.journal[i], want.journal[i]) {
+				t.Fatalf("%s: journal entry %d\n got %+v\nwant %+v", what, i, got.journal[i], want.journal[i])
+			}
+		}
 		t.Fatalf("%s: journal of %d entries, want %d", what, len(got.journal), len(want.journal))
 	}
+	samePayouts(t, what+": payouts", got.payouts, want.payouts)
 	if !reflect.DeepEqual(got.statuses, want.statuses) {
 		t.Fatalf("%s: checkpoints %v, want %v", what, got.statuses, want.statuses)
 	}
@@ -466,6 +556,7 @@ func (o *oracle) dump(merchants []domain.MerchantID) dump {
 			return slices.Index(domain.Groups, a.Group) - slices.Index(domain.Groups, b.Group)
 		})
 		d.totals = append(d.totals, cells...)
+		d.payouts = append(d.payouts, o.payoutsOf(m)...)
 	}
 	d.tb = o.tb
 	d.journal = o.journal
@@ -476,3 +567,39 @@ func (o *oracle) dump(merchants []domain.MerchantID) dump {
 }
 
 var fixtureMerchants = []domain.MerchantID{mA, mB, mC}
+
+// payoutsOf returns a merchant's payouts by payday, as Payouts does.
+func (o *oracle) payoutsOf(m domain.MerchantID) []projections.Payout {
+	var out []projections.Payout
+	for _, p := range o.payouts {
+		if p.Merchant == m {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b projections.Payout) int {
+		if c := a.Payday.Sub(b.Payday); c != 0 {
+			return int(c)
+		}
+		return strings.Compare(a.NoticeNo, b.NoticeNo)
+	})
+	return out
+}
+
+// samePayouts fails unless got and want hold the same payouts in the same
+// order (times compared as instants).
+func samePayouts(t *testing.T, what string, got, want []projections.Payout) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d payouts, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if !g.IssuedAt.Equal(w.IssuedAt) || !g.OutcomeAt.Equal(w.OutcomeAt) {
+			t.Fatalf("%s: payout %s times %s/%s, want %s/%s", what, g.NoticeNo, g.IssuedAt, g.OutcomeAt, w.IssuedAt, w.OutcomeAt)
+		}
+		g.IssuedAt, g.OutcomeAt, w.IssuedAt, w.OutcomeAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s: payout %d\n got %+v\nwant %+v", what, i, g, w)
+		}
+	}
+}

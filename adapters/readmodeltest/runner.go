@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rickb777/date"
+
 	"upay/adapters/sqlite"
 	"upay/domain"
 	"upay/projections"
@@ -27,7 +29,7 @@ func (e *env) prefix(n int) *oracle {
 	if err != nil || len(evs) != n {
 		e.t.Fatalf("read %d events: %d, %v", n, len(evs), err)
 	}
-	return foldOracle(evs)
+	return foldOracle(e.t, evs)
 }
 
 func (e *env) eventCount() int {
@@ -74,9 +76,16 @@ func testPeriodTotals(t *testing.T, e *env) {
 	}
 }
 
-// checkBooks checks the journal's invariants on what a store holds: total
-// debits equal total credits, every entry balances, and each merchant's
-// payable is what the period totals and the listing say it is owed.
+// checkBooks checks the journal's invariants (docs/journal.md) on what a
+// store holds: total debits equal total credits and every entry balances;
+// for each merchant, its period totals equal its listing (captures minus
+// refunds: what it has earned), and its payable is what the other read
+// models say it is owed: the sales of the period-totals cells no payout
+// line has settled, plus its latest payout's carry-forward, plus the nets
+// of its returned transfers; every listing row names the payout whose line
+// covers its sale. When the merchants are every merchant of the books,
+// transfer-in-transit holds the nets of the transfers the bank has not
+// reported on and bank the nets it paid.
 func checkBooks(t *testing.T, what string, dm dump, merchants []domain.MerchantID) {
 	t.Helper()
 	if dr, cr := dm.tb.Totals(); dr != cr {
@@ -92,21 +101,77 @@ func checkBooks(t *testing.T, what string, dm dump, merchants []domain.MerchantI
 			t.Fatalf("%s: entry at %s is not balanced: %v", what, je.Position, je.Postings)
 		}
 	}
+	covers := func(m domain.MerchantID, g domain.Group, d date.Date) string {
+		for _, p := range dm.payouts {
+			for _, l := range p.Lines {
+				if p.Merchant == m && l.Group == g && l.PeriodStart <= d.String() && d.String() <= l.PeriodEnd {
+					return p.NoticeNo
+				}
+			}
+		}
+		return ""
+	}
+	all := true
+	for acc := range dm.tb {
+		if m, ok := strings.CutPrefix(acc, projections.AccMerchantPayable+":"); ok && !slices.Contains(merchants, domain.MerchantID(m)) {
+			all = false
+		}
+	}
+	var inTransit, paid domain.Yen
 	for _, m := range merchants {
-		var byTotals, byListing domain.Yen
+		var earned, unsettled, carried, returned, byListing domain.Yen
 		for _, c := range dm.totals {
 			if c.Merchant == m {
-				byTotals += c.Sales
+				earned += c.Sales
+				if covers(m, c.Group, c.Date) == "" {
+					unsettled += c.Sales
+				}
+			}
+		}
+		for _, p := range dm.payouts { // by payday: the last one's carry-forward waits
+			if p.Merchant != m {
+				continue
+			}
+			carried = p.CarriedForward
+			switch {
+			case p.Status == projections.PayoutStatusReturned:
+				returned += p.Net
+			case p.Status == projections.PayoutStatusPaid:
+				paid += p.Net
+			case p.Transferred:
+				inTransit += p.Net
 			}
 		}
 		for _, r := range dm.rows {
-			if r.Merchant == m {
-				byListing += r.Captured - r.Refunded
+			if r.Merchant != m {
+				continue
+			}
+			byListing += r.Captured - r.Refunded
+			want := ""
+			if r.SalesDate != nil {
+				g := domain.GroupEmoney
+				if r.Kind == domain.KindCard {
+					g = domain.Brand(r.Brand).Group()
+				}
+				want = covers(m, g, *r.SalesDate)
+			}
+			if r.Payout != want {
+				t.Fatalf("%s: row %s names payout %q, want %q", what, describe(r), r.Payout, want)
 			}
 		}
-		b := dm.tb[projections.MerchantPayable(m)]
-		if payable := b.Credit - b.Debit; payable != byTotals || payable != byListing {
-			t.Fatalf("%s: merchant %s payable %d, period totals %d, listing %d", what, m, payable, byTotals, byListing)
+		if earned != byListing {
+			t.Fatalf("%s: merchant %s period totals %d, listing %d", what, m, earned, byListing)
+		}
+		if payable := dm.tb.Balance(projections.MerchantPayable(m), true); payable != unsettled+carried+returned {
+			t.Fatalf("%s: merchant %s payable %d, want unsettled %d + carried forward %d + returned %d", what, m, payable, unsettled, carried, returned)
+		}
+	}
+	if all {
+		if got := dm.tb.Balance(projections.AccTransferInTransit, true); got != inTransit {
+			t.Fatalf("%s: transfer-in-transit %d, want %d", what, got, inTransit)
+		}
+		if got := dm.tb.Balance(projections.AccBank, false); got != -paid {
+			t.Fatalf("%s: bank %d, want %d", what, got, -paid)
 		}
 	}
 }
@@ -335,7 +400,10 @@ func maps(a, b map[string]domain.Position) bool {
 // apply an event twice.
 func testConcurrentRunners(t *testing.T, e *env) {
 	e.mixed()
-	merchants := e.random(rand.New(rand.NewPCG(7, 7)), 300)
+	rng := rand.New(rand.NewPCG(7, 7))
+	merchants := e.random(rng, 300)
+	e.randomPayouts(rng, merchants)
+	e.random(rng, 100)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	applied := make([]int, 4)
@@ -505,6 +573,7 @@ func (e *env) waitCaughtUp(rm Store) {
 // A runner following live appends produces exactly what a rebuild from
 // zero produces, and what the oracle folds, on random event sequences.
 func testReplayEqualsLive(t *testing.T, e *env) {
+	issued := 0
 	for seed := uint64(1); seed <= 3; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		live := e.fresh()
@@ -516,6 +585,7 @@ func testReplayEqualsLive(t *testing.T, e *env) {
 		var merchants []domain.MerchantID
 		for burst := range 4 {
 			merchants = e.random(rng, 60+burst*30)
+			issued += e.randomPayouts(rng, merchants)
 			if burst%2 == 1 {
 				e.waitCaughtUp(live) // sometimes idle between bursts, sometimes not
 			}
@@ -538,5 +608,8 @@ func testReplayEqualsLive(t *testing.T, e *env) {
 		if len(liveDump.rows) < 50 || len(liveDump.journal) < 30 {
 			t.Fatalf("seed %d: only %d rows and %d journal entries: the generator is too weak", seed, len(liveDump.rows), len(liveDump.journal))
 		}
+	}
+	if issued < 15 {
+		t.Fatalf("only %d payouts issued: the generator is too weak", issued)
 	}
 }

@@ -24,8 +24,16 @@ import (
 //go:embed schema.sql
 var schemaSQL string
 
+// steps are the migrations after schema.sql (version 1): steps[i] takes a
+// file from version i+1 to i+2. A new file runs schema.sql and every step,
+// so new and upgraded files have one schema.
+var steps = []string{schemaV2}
+
+//go:embed schema_v2.sql
+var schemaV2 string
+
 // schemaVersion is the PRAGMA user_version this code writes and reads.
-const schemaVersion = 1
+var schemaVersion = 1 + len(steps)
 
 // busyTimeout is how long a writer waits for another process's write
 // transaction on the same file before failing with U3003.
@@ -196,8 +204,9 @@ func (m *Models) open() error {
 	return nil
 }
 
-// migrate creates the schema in a new file and refuses a file written by a
-// newer version of this code.
+// migrate creates the schema in a new file, upgrades a file written by an
+// older version of this code (in the same transaction: all steps or none)
+// and refuses one written by a newer version.
 func (m *Models) migrate(ctx context.Context) (err error) {
 	c := m.wc
 	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
@@ -212,20 +221,38 @@ func (m *Models) migrate(ctx context.Context) (err error) {
 	if err := c.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return storeErr(err, "%s: read schema version", m.path)
 	}
-	switch {
-	case v == schemaVersion:
-	case v == 0:
+	if v > schemaVersion {
+		return domain.Err(domain.CodeStoreFailure, "sqlitemodels: %s has schema version %d; this build reads up to %d", m.path, v, schemaVersion)
+	}
+	from := v
+	if v == 0 {
 		if _, err := c.ExecContext(ctx, schemaSQL); err != nil {
 			return storeErr(err, "%s: create schema", m.path)
 		}
 		if err := createIndexes(ctx, c); err != nil {
 			return storeErr(err, "%s: create indexes", m.path)
 		}
+		v = 1
+	}
+	if from == 1 {
+		// Step 2 empties the listing to refill it: as Reset does, drop its
+		// search indexes first; Ready recreates them once the refill has
+		// caught up.
+		for _, ix := range indexes {
+			if _, err := c.ExecContext(ctx, "DROP INDEX IF EXISTS "+ix.name); err != nil {
+				return storeErr(err, "%s: drop index %s", m.path, ix.name)
+			}
+		}
+	}
+	for ; v < schemaVersion; v++ {
+		if _, err := c.ExecContext(ctx, steps[v-1]); err != nil {
+			return storeErr(err, "%s: migrate to schema version %d", m.path, v+1)
+		}
+	}
+	if from != schemaVersion {
 		if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 			return storeErr(err, "%s: set schema version", m.path)
 		}
-	default:
-		return domain.Err(domain.CodeStoreFailure, "sqlitemodels: %s has schema version %d; this build reads up to %d", m.path, v, schemaVersion)
 	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return storeErr(err, "%s: commit schema", m.path)

@@ -348,3 +348,51 @@ func (m *Models) Journal(ctx context.Context, after domain.Position, limit int) 
 	}
 	return out, nil
 }
+
+// Payouts returns a merchant's payouts with paydays in [from, to], by
+// payday, through payouts_merchant. Errors: U1009 when from is after to,
+// U3003.
+func (m *Models) Payouts(ctx context.Context, mid domain.MerchantID, from, to date.Date) ([]projections.Payout, error) {
+	if from.After(to) {
+		return nil, domain.Err(domain.CodeInvalidField, "from %s is after to %s", from, to)
+	}
+	st, err := m.stmt(ctx, "SELECT "+payoutCols+" FROM payouts WHERE merchant = ? AND payday BETWEEN ? AND ? ORDER BY payday, notice_no")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, string(mid), int64(from.DaysSinceEpoch()), int64(to.DaysSinceEpoch()))
+	if err != nil {
+		return nil, storeErr(err, "read payouts")
+	}
+	return scanPayouts(rows)
+}
+
+// PayoutsOn returns every merchant's payout for a payday, by merchant,
+// through payouts_payday. Errors: U3003.
+func (m *Models) PayoutsOn(ctx context.Context, payday date.Date) ([]projections.Payout, error) {
+	st, err := m.stmt(ctx, "SELECT "+payoutCols+" FROM payouts WHERE payday = ? ORDER BY merchant, notice_no")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, int64(payday.DaysSinceEpoch()))
+	if err != nil {
+		return nil, storeErr(err, "read payouts")
+	}
+	return scanPayouts(rows)
+}
+
+func scanPayouts(rows *sql.Rows) ([]projections.Payout, error) {
+	defer rows.Close()
+	var out []projections.Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read payouts")
+	}
+	return out, nil
+}

@@ -123,7 +123,7 @@ func appendEntry(args []any, e *projections.Entry) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	args = append(args, pc, pp, e.Time.UnixNano(), e.Type, string(e.Payment))
+	args = append(args, pc, pp, e.Time.UnixNano(), e.Type, string(e.Payment), e.Notice)
 	if isPair(e.Postings) {
 		return append(args, e.Postings[0].Account, e.Postings[1].Account, e.Postings[0].Debit, nil), nil
 	}
@@ -138,7 +138,9 @@ func appendEntry(args []any, e *projections.Entry) ([]any, error) {
 	return append(args, nil, nil, nil, string(b)), nil
 }
 
-const journalCols = "pos_commit, pos_prepare, time_ns, type, payment, debit, credit, amount, postings"
+const journalCols = "pos_commit, pos_prepare, time_ns, type, payment, notice, debit, credit, amount, postings"
+
+const journalColCount = 10
 
 // scanEntry reads one journal row selected with journalCols.
 func scanEntry(rows *sql.Rows) (projections.JournalEntry, error) {
@@ -150,7 +152,7 @@ func scanEntry(rows *sql.Rows) (projections.JournalEntry, error) {
 		amount        sql.NullInt64
 		postings      sql.NullString
 	)
-	if err := rows.Scan(&pc, &pp, &tns, &e.Type, &payment, &debit, &credit, &amount, &postings); err != nil {
+	if err := rows.Scan(&pc, &pp, &tns, &e.Type, &payment, &e.Notice, &debit, &credit, &amount, &postings); err != nil {
 		return e, storeErr(err, "read a journal row")
 	}
 	e.Position = domain.Position{Commit: uint64(pc), Prepare: uint64(pp)}
@@ -168,4 +170,82 @@ func scanEntry(rows *sql.Rows) (projections.JournalEntry, error) {
 		e.Postings = append(e.Postings, projections.Posting{Account: p.Account, Debit: p.Debit, Credit: p.Credit})
 	}
 	return e, nil
+}
+
+// payoutCols are the payouts table's columns, in the order rows are bound
+// and scanned.
+const payoutCols = "notice_no, merchant, payday, notice_date, lines, fee_total, fee_tax, prior_period, prior_from, " +
+	"transfer_fee, transfer_fee_tax, net, carried_forward, transferred, fee_waived, status, reason, issued_at, outcome_at, " +
+	"pos_commit, pos_prepare"
+
+const payoutColCount = 21
+
+// payoutUpdate sets every column but the key from the proposed row.
+var payoutUpdate = func() string {
+	var b strings.Builder
+	for i, c := range strings.Split(payoutCols, ", ")[1:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = excluded." + c)
+	}
+	return b.String()
+}()
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// appendPayout appends the bind values of one payout row.
+func appendPayout(args []any, p *projections.Payout) ([]any, error) {
+	pc, err := sqlInt(p.Position.Commit, "position")
+	if err != nil {
+		return nil, err
+	}
+	pp, err := sqlInt(p.Position.Prepare, "position")
+	if err != nil {
+		return nil, err
+	}
+	lines, err := json.Marshal(p.Lines)
+	if err != nil {
+		return nil, storeErr(err, "encode the lines of payout %s", p.NoticeNo)
+	}
+	var outcome any
+	if !p.OutcomeAt.IsZero() {
+		outcome = p.OutcomeAt.UnixNano()
+	}
+	return append(args, p.NoticeNo, string(p.Merchant), int64(p.Payday.DaysSinceEpoch()), int64(p.NoticeDate.DaysSinceEpoch()),
+		string(lines), p.FeeTotal, p.FeeTax, p.PriorPeriod, p.PriorFrom, p.TransferFee, p.TransferFeeTax, p.Net, p.CarriedForward,
+		boolInt(p.Transferred), boolInt(p.FeeWaived), p.Status, p.Reason, p.IssuedAt.UnixNano(), outcome, pc, pp), nil
+}
+
+// scanPayout reads one row selected with payoutCols.
+func scanPayout(rows *sql.Rows) (projections.Payout, error) {
+	var (
+		p                              projections.Payout
+		merchant, lines                string
+		payday, notice, issued, pc, pp int64
+		transferred, waived            int64
+		outcome                        sql.NullInt64
+	)
+	if err := rows.Scan(&p.NoticeNo, &merchant, &payday, &notice, &lines, &p.FeeTotal, &p.FeeTax, &p.PriorPeriod, &p.PriorFrom,
+		&p.TransferFee, &p.TransferFeeTax, &p.Net, &p.CarriedForward, &transferred, &waived, &p.Status, &p.Reason,
+		&issued, &outcome, &pc, &pp); err != nil {
+		return p, storeErr(err, "read a payout row")
+	}
+	if err := json.Unmarshal([]byte(lines), &p.Lines); err != nil {
+		return p, storeErr(err, "decode the lines of payout %s", p.NoticeNo)
+	}
+	p.Merchant = domain.MerchantID(merchant)
+	p.Payday, p.NoticeDate = date.NewOfDays(date.PeriodOfDays(payday)), date.NewOfDays(date.PeriodOfDays(notice))
+	p.Transferred, p.FeeWaived = transferred != 0, waived != 0
+	p.IssuedAt = time.Unix(0, issued).UTC()
+	if outcome.Valid {
+		p.OutcomeAt = time.Unix(0, outcome.Int64).UTC()
+	}
+	p.Position = domain.Position{Commit: uint64(pc), Prepare: uint64(pp)}
+	return p, nil
 }

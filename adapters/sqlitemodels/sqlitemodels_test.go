@@ -194,7 +194,7 @@ func TestFailureBetweenRowsAndCheckpoint(t *testing.T) {
 		t.Fatalf("%d rows after recovery, want 70", len(st.rows))
 	}
 	status, err := m.Status(ctx)
-	if err != nil || len(status) != 3 || status[0].Lag != 0 || status[0].Position.Commit != 140 {
+	if err != nil || len(status) != len(projections.Names) || status[0].Lag != 0 || status[0].Position.Commit != 140 {
 		t.Fatalf("status %+v, %v", status, err)
 	}
 }
@@ -234,13 +234,20 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	count := func() int {
 		var n int
-		if err := m.r.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'tx_%'").Scan(&n); err != nil {
+		if err := m.r.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'tx_%' AND name <> 'tx_unsettled'").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
 	if err := m.Reset(ctx, []string{projections.NameTransactions}); err != nil || count() != 0 {
 		t.Fatalf("after Reset: %d indexes, %v", count(), err)
+	}
+	// The payout stamps of a rebuild read tx_unsettled, which Reset keeps.
+	var detail string
+	if err := m.r.QueryRow("EXPLAIN QUERY PLAN UPDATE transactions SET payout = ? WHERE merchant = ? AND sales_date BETWEEN ? AND ? AND payout = '' AND brand IN (?, ?, ?, ?)",
+		"n", "270000001", 1, 2, "visa", "mastercard", "visa", "visa").Scan(new(int), new(int), new(int), &detail); err != nil ||
+		!strings.Contains(detail, "tx_unsettled") {
+		t.Errorf("payout stamp during a rebuild: %s, %v", detail, err)
 	}
 	if err := m.Ready(ctx); err != nil || count() != len(indexes) {
 		t.Fatalf("after Ready: %d indexes, %v", count(), err)
@@ -307,6 +314,12 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 	if p := plan("SELECT " + txCols + " FROM transactions WHERE merchant = ? AND sales_date IS NULL AND return_date IS NULL AND status = 'unknown' ORDER BY created_at, payment"); !strings.Contains(p, "tx_merchant_dateless") {
 		t.Errorf("unknown e-money plan: %s", p)
 	}
+	if p := plan("SELECT " + payoutCols + " FROM payouts WHERE merchant = ? AND payday BETWEEN 0 AND 99999 ORDER BY payday, notice_no"); !strings.Contains(p, "payouts_merchant") {
+		t.Errorf("a merchant's payouts plan: %s", p)
+	}
+	if p := plan("SELECT " + payoutCols + " FROM payouts WHERE payday = ? ORDER BY merchant, notice_no"); !strings.Contains(p, "payouts_payday") {
+		t.Errorf("payouts of a payday plan: %s", p)
+	}
 }
 
 func TestOpenRefusesBadPathsAndNewerSchema(t *testing.T) {
@@ -321,7 +334,7 @@ func TestOpenRefusesBadPathsAndNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := m.Status(context.Background()); err != nil || len(st) != 3 || st[0].Lag != -1 {
+	if st, err := m.Status(context.Background()); err != nil || len(st) != len(projections.Names) || st[0].Lag != -1 {
 		t.Fatalf("status without an event store: %+v, %v", st, err)
 	}
 	if err := m.Close(); err != nil {
@@ -337,11 +350,11 @@ func TestOpenRefusesBadPathsAndNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("PRAGMA user_version = 2"); err != nil {
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", schemaVersion+1)); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := Open(path, Options{}); domain.CodeOf(err) != domain.CodeStoreFailure || !strings.Contains(err.Error(), "schema version 2") {
+	if _, err := Open(path, Options{}); domain.CodeOf(err) != domain.CodeStoreFailure || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", schemaVersion+1)) {
 		t.Errorf("newer schema: %v", err)
 	}
 	if got := PathFor("/x/upay.db"); got != "/x/upay.db.read.db" {
@@ -511,4 +524,94 @@ func TestReadsDuringRebuild(t *testing.T) {
 	if st := readState(t, m); len(st.rows) != 400 {
 		t.Fatalf("%d rows after the rebuilds", len(st.rows))
 	}
+}
+
+// A read-model file of schema version 1, written by a build that did not
+// read payouts (its listing unstamped, its journal without payout entries,
+// its checkpoints past the payout events it passed over), upgrades on
+// Open: the new tables and index appear, the listing and the journal are
+// emptied with their checkpoints, and the next catch-up makes it what a
+// new file holds.
+func TestUpgradeFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	events, merchants := readmodeltest.Fixture(t, dir)
+
+	// What this build makes of the log, to take version 1's rows from.
+	cur, err := Open(filepath.Join(dir, "current.read.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Version 1 as released: schema.sql and the search indexes, filled
+	// with what a build of that version folded from the same log.
+	old := filepath.Join(dir, "old.read.db")
+	db, err := sql.Open("sqlite", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stmts := []string{schemaSQL}
+	for _, ix := range indexes {
+		stmts = append(stmts, "CREATE INDEX "+ix.name+" ON "+ix.def)
+	}
+	stmts = append(stmts, "PRAGMA user_version = 1",
+		"ATTACH DATABASE '"+filepath.Join(dir, "current.read.db")+"' AS cur",
+		"INSERT INTO transactions SELECT * FROM cur.transactions",
+		"UPDATE transactions SET payout = ''",
+		"INSERT INTO tx_merchants SELECT * FROM cur.tx_merchants",
+		"INSERT INTO period_totals SELECT * FROM cur.period_totals",
+		"INSERT INTO journal SELECT pos_commit, pos_prepare, time_ns, type, payment, debit, credit, amount, postings FROM cur.journal WHERE type NOT LIKE 'payout.%'",
+		`INSERT INTO trial_balance SELECT account, sum(d), sum(c) FROM
+			(SELECT debit AS account, amount AS d, 0 AS c FROM journal UNION ALL SELECT credit, 0, amount FROM journal) GROUP BY account`,
+		"INSERT INTO checkpoints SELECT * FROM cur.checkpoints WHERE name <> 'payouts'",
+		"DETACH DATABASE cur")
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var v1rows, v1cps int
+	if err := db.QueryRow("SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM checkpoints)").Scan(&v1rows, &v1cps); err != nil || v1rows < 10 || v1cps != 3 {
+		t.Fatalf("version-1 file: %d rows, %d checkpoints, %v", v1rows, v1cps, err)
+	}
+	db.Close()
+
+	m, err := Open(old, Options{Events: events})
+	if err != nil {
+		t.Fatalf("Open of a version-1 file: %v", err)
+	}
+	defer func() { m.Close() }()
+	var v, rows, payoutsTable, unsettled int
+	if err := m.r.QueryRow(`SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM transactions),
+		(SELECT count(*) FROM sqlite_master WHERE name = 'payouts'), (SELECT count(*) FROM sqlite_master WHERE name = 'tx_unsettled')`).
+		Scan(&v, &rows, &payoutsTable, &unsettled); err != nil || v != schemaVersion || rows != 0 || payoutsTable != 1 || unsettled != 1 {
+		t.Fatalf("after the upgrade: version %d, %d rows, payouts table %d, tx_unsettled %d, %v", v, rows, payoutsTable, unsettled, err)
+	}
+	cps, err := m.Checkpoints(ctx)
+	if _, ok := cps[projections.NameTotals]; err != nil || len(cps) != 1 || !ok {
+		t.Fatalf("checkpoints after the upgrade: %v, %v; want period_totals alone", cps, err)
+	}
+	n, err := projections.NewRunner(events, m, projections.RunnerOptions{PageSize: 7}).CatchUp(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("catch-up after the upgrade: %d, %v", n, err)
+	}
+	readmodeltest.Check(t, events, m, merchants)
+	var ixs int
+	if err := m.r.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'tx_%' AND name <> 'tx_unsettled'").Scan(&ixs); err != nil || ixs != len(indexes) {
+		t.Fatalf("search indexes after the catch-up: %d, %v", ixs, err)
+	}
+	// Opening it again changes nothing.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = Open(old, Options{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	readmodeltest.Check(t, events, m, merchants)
 }

@@ -3,6 +3,7 @@ package sqlitemodels
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 
@@ -35,6 +36,7 @@ func rowsSQL(n, k int) string {
 type writeStmts struct {
 	upsertTx, selectTx, merchants, totals, journal, balances map[int]*sql.Stmt
 	checkpoints, checkpoint                                  *sql.Stmt
+	settle, upsertPayout, outcome                            *sql.Stmt
 }
 
 func (ws *writeStmts) close() []error {
@@ -44,7 +46,7 @@ func (ws *writeStmts) close() []error {
 			errs = append(errs, st.Close())
 		}
 	}
-	for _, st := range []*sql.Stmt{ws.checkpoints, ws.checkpoint} {
+	for _, st := range []*sql.Stmt{ws.checkpoints, ws.checkpoint, ws.settle, ws.upsertPayout, ws.outcome} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -80,7 +82,7 @@ func (m *Models) prepareWrites(ctx context.Context) error {
 			" ON CONFLICT (merchant, date, grp) DO UPDATE SET count = count + excluded.count, sales = sales + excluded.sales"); err != nil {
 			return err
 		}
-		if ws.journal[k], err = prep("INSERT INTO journal (" + journalCols + ") VALUES " + rowsSQL(k, 9)); err != nil {
+		if ws.journal[k], err = prep("INSERT INTO journal (" + journalCols + ") VALUES " + rowsSQL(k, journalColCount)); err != nil {
 			return err
 		}
 		if ws.balances[k], err = prep("INSERT INTO trial_balance (account, debit, credit) VALUES " + rowsSQL(k, 3) +
@@ -89,6 +91,19 @@ func (m *Models) prepareWrites(ctx context.Context) error {
 		}
 	}
 	if ws.checkpoints, err = prep("SELECT name, pos_commit, pos_prepare FROM checkpoints"); err != nil {
+		return err
+	}
+	// A payout line stamps the rows it settles (projections.Settlement.Stamp
+	// in SQL), through tx_unsettled. The brand list is padded to the
+	// largest group's four brands by repeating one.
+	if ws.settle, err = prep("UPDATE transactions SET payout = ? WHERE merchant = ? AND sales_date BETWEEN ? AND ? AND payout = '' AND brand IN (?, ?, ?, ?)"); err != nil {
+		return err
+	}
+	if ws.upsertPayout, err = prep("INSERT INTO payouts (" + payoutCols + ") VALUES " + rowsSQL(1, payoutColCount) +
+		" ON CONFLICT (notice_no) DO UPDATE SET " + payoutUpdate); err != nil {
+		return err
+	}
+	if ws.outcome, err = prep("UPDATE payouts SET status = ?, reason = ?, outcome_at = ?, pos_commit = ?, pos_prepare = ? WHERE notice_no = ?"); err != nil {
 		return err
 	}
 	ws.checkpoint, err = prep(`INSERT INTO checkpoints (name, pos_commit, pos_prepare) VALUES (?, ?, ?)
@@ -188,9 +203,21 @@ func (tx *writeTx) exec(stmts map[int]*sql.Stmt, n int, what string, add func(ar
 	return nil
 }
 
-// Write stores a batch: listing rows, period-total and trial-balance
-// deltas, journal entries, then the checkpoints, all in this transaction.
+// Write stores a batch: the payout stamps on stored listing rows, then the
+// listing rows (which carry the batch's stamps already), period-total and
+// trial-balance deltas, journal entries, payouts and their bank outcomes,
+// then the checkpoints, all in this transaction.
 func (tx *writeTx) Write(b *projections.Batch) error {
+	for _, st := range b.Settled {
+		brands := st.Brands()
+		args := []any{st.NoticeNo, string(st.Merchant), int64(st.From.DaysSinceEpoch()), int64(st.To.DaysSinceEpoch())}
+		for i := range 4 {
+			args = append(args, brands[min(i, len(brands)-1)])
+		}
+		if _, err := tx.m.ws.settle.ExecContext(tx.ctx, args...); err != nil {
+			return storeErr(err, "stamp payout %s on the listing", st.NoticeNo)
+		}
+	}
 	if err := tx.exec(tx.m.ws.upsertTx, len(b.Transactions), "transactions", func(args []any, i int) ([]any, error) {
 		return appendTx(args, b.Transactions[i])
 	}); err != nil {
@@ -232,6 +259,27 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 		return append(args, accounts[i], v.Debit, v.Credit), nil
 	}); err != nil {
 		return err
+	}
+	for _, p := range b.Payouts {
+		args, err := appendPayout(tx.args[:0], p)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.m.ws.upsertPayout.ExecContext(tx.ctx, args...); err != nil {
+			return storeErr(err, "write payout %s", p.NoticeNo)
+		}
+		clear(args)
+		tx.args = args[:0]
+	}
+	for _, o := range b.Outcomes {
+		c, err1 := sqlInt(o.Position.Commit, "position")
+		p, err2 := sqlInt(o.Position.Prepare, "position")
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		if _, err := tx.m.ws.outcome.ExecContext(tx.ctx, o.Status, o.Reason, o.At.UnixNano(), c, p, o.NoticeNo); err != nil {
+			return storeErr(err, "write the outcome of payout %s", o.NoticeNo)
+		}
 	}
 	if f := tx.m.failBeforeCheckpoint; f != nil {
 		if err := f(); err != nil {
@@ -320,6 +368,8 @@ func (m *Models) Reset(ctx context.Context, names []string) (err error) {
 			stmts = append(stmts, "DELETE FROM period_totals")
 		case projections.NameJournal:
 			stmts = append(stmts, "DELETE FROM journal", "DELETE FROM trial_balance")
+		case projections.NamePayouts:
+			stmts = append(stmts, "DELETE FROM payouts")
 		}
 		stmts = append(stmts, "DELETE FROM checkpoints WHERE name = '"+n+"'")
 	}

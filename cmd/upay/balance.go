@@ -9,6 +9,7 @@ import (
 
 	"upay/balance"
 	"upay/domain"
+	"upay/projections"
 	"upay/settlement"
 )
 
@@ -41,7 +42,25 @@ type balanceOutJSON struct {
 	Total         int64               `json:"total"`
 	Unknown       []txJSON            `json:"unknown_emoney"`
 	UnknownAmount int64               `json:"unknown_emoney_amount"`
-	Payouts       string              `json:"payouts"`
+	Payouts       []balancePayoutJSON `json:"payouts"`
+	Scheduled     int64               `json:"scheduled"` // issued, the bank has not reported on the transfer
+	Paid          int64               `json:"paid"`      // of the listed payouts
+	Returned      int64               `json:"returned"`  // every returned transfer: owed again
+	Carried       int64               `json:"carried_forward"`
+	CarriedFrom   string              `json:"carried_from,omitempty"`
+	Owed          int64               `json:"owed"` // unsettled + carried forward + returned
+}
+
+// balancePayoutJSON is one payout as the balance lists it, with its status
+// as of the balance's date.
+type balancePayoutJSON struct {
+	NoticeNo       string `json:"notice_no"`
+	Payday         string `json:"payday"`
+	Net            int64  `json:"net"`
+	CarriedForward int64  `json:"carried_forward"`
+	Transferred    bool   `json:"transferred"`
+	Status         string `json:"status"`
+	Reason         string `json:"reason,omitempty"`
 }
 
 func toBalancePeriods(ps []balance.Period) []balancePeriodJSON {
@@ -67,9 +86,11 @@ card sales per settlement period (A: 1st-15th, B: 16th-month end) and brand grou
 whose payday is after that date, e-money per month likewise, and the e-money
 debits still awaiting resolution (they count nowhere until resolved). A period
 is unsettled until its payday, moved to a bank business day as the settlement
-calendar says. --as-of defaults to the business date of the last recorded
-event (the ledger's clock as far as the log knows). Payouts and carry-forward
-are not shown yet.`,
+calendar says, or until a payout issued by that date pays it out. Then the
+merchant's payouts as of that date: scheduled (issued, the bank has not
+reported on the transfer), paid, returned (owed again), and the carry-forward
+waiting for the next payout. --as-of defaults to the business date of the last
+recorded event (the ledger's clock as far as the log knows).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mid, err := domain.ParseMerchantID(args[0])
@@ -104,9 +125,14 @@ are not shown yet.`,
 			if asJSON {
 				out := balanceOutJSON{Merchant: string(mid), AsOf: b.AsOf.String(), Card: toBalancePeriods(b.Card), Emoney: toBalancePeriods(b.Emoney),
 					CardTotal: b.CardTotal, EmoneyTotal: b.EmoneyTotal, Total: b.Total, Unknown: make([]txJSON, len(b.Unknown)),
-					UnknownAmount: b.UnknownAmount, Payouts: balance.PayoutsNote}
+					UnknownAmount: b.UnknownAmount, Payouts: make([]balancePayoutJSON, len(b.List)), Scheduled: b.Scheduled, Paid: b.Paid,
+					Returned: b.Returned, Carried: b.CarriedForward, CarriedFrom: b.CarriedFrom, Owed: b.Owed}
 				for i, t := range b.Unknown {
 					out.Unknown[i] = toTxJSON(t)
+				}
+				for i, p := range b.List {
+					out.Payouts[i] = balancePayoutJSON{NoticeNo: p.NoticeNo, Payday: p.Payday.String(), Net: p.Net,
+						CarriedForward: p.CarriedForward, Transferred: p.Transferred, Status: p.Status, Reason: p.Reason}
 				}
 				return txWriteJSON(a.stdout, out)
 			}
@@ -137,7 +163,34 @@ are not shown yet.`,
 			for _, t := range b.Unknown {
 				fmt.Fprintf(w, "  %s  %s  %d\n", t.Payment, t.CreatedAt.In(domain.Tokyo).Format("2006-01-02 15:04:05"), t.Amount)
 			}
-			fmt.Fprintln(w, balance.PayoutsNote)
+			fmt.Fprintln(w)
+			if len(b.List) == 0 {
+				fmt.Fprintln(w, "payouts: none")
+			} else {
+				fmt.Fprintln(w, "payouts:")
+				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "  PAYDAY\tNOTICE\tNET\tCARRIED\tSTATUS")
+				for _, p := range b.List {
+					status := p.Status
+					switch {
+					case !p.Transferred:
+						status = "carried forward"
+					case p.Status == projections.PayoutStatusIssued:
+						status = "scheduled"
+					case p.Reason != "":
+						status += ": " + p.Reason
+					}
+					fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\n", p.Payday, p.NoticeNo, p.Net, p.CarriedForward, status)
+				}
+				tw.Flush()
+			}
+			fmt.Fprintf(w, "scheduled %d, paid %d, returned %d (owed again)\n", b.Scheduled, b.Paid, b.Returned)
+			if b.CarriedFrom != "" {
+				fmt.Fprintf(w, "carried forward %d from %s, to the next payout\n", b.CarriedForward, b.CarriedFrom)
+			} else {
+				fmt.Fprintln(w, "carried forward 0")
+			}
+			fmt.Fprintf(w, "owed %d (unsettled + carried forward + returned)\n", b.Owed)
 			return nil
 		},
 	}

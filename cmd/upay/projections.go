@@ -83,7 +83,7 @@ func newProjectionsCmd(a *app) *cobra.Command {
 		Use:   "projections",
 		Short: "Read models: status, catch-up and rebuild (docs/projections.md)",
 		Long: `projections manages the read models the admin screens and the finance team read:
-the transaction listing, period totals and the double-entry journal. They live in
+the transaction listing, period totals, the double-entry journal and the payouts. They live in
 <store>.read.db beside the event store and can always be rebuilt from the
 events. The readers (tx, balance)
 catch up on their own before they read.`,
@@ -161,7 +161,7 @@ func newProjectionsRebuildCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rebuild [NAME]",
 		Short: "Delete a projection's rows (all projections without NAME) and apply every event again",
-		Long: `rebuild empties the named projection (transactions, period_totals or journal;
+		Long: `rebuild empties the named projection (transactions, period_totals, journal or payouts;
 all of them without a name) and applies the whole event log again from position
 zero, with a progress bar on stderr. Readers see the projection refill; it
 commits page by page, so an interrupted rebuild resumes where it stopped with

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"upay/domain"
+	"upay/projections"
 )
 
 func TestProjectionsStatusCatchUpRebuild(t *testing.T) {
@@ -14,7 +17,7 @@ func TestProjectionsStatusCatchUpRebuild(t *testing.T) {
 		t.Helper()
 		code, out, errs := runUpay(t, "", "--store", store, "projections", "status", "--json")
 		var st []statusJSON
-		if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st) != 3 {
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st) != len(projections.Names) {
 			t.Fatalf("status: %d %s %s", code, out, errs)
 		}
 		return st
@@ -45,7 +48,7 @@ func TestProjectionsStatusCatchUpRebuild(t *testing.T) {
 		t.Fatalf("rebuild journal: %d %q %q", code, out, errs)
 	}
 	code, out, _ = runUpay(t, "", "--store", store, "projections", "rebuild")
-	if code != 0 || !strings.HasPrefix(out, "rebuilt transactions, period_totals, journal from 129 events") {
+	if code != 0 || !strings.HasPrefix(out, "rebuilt transactions, period_totals, journal, payouts from 129 events") {
 		t.Fatalf("rebuild: %d %q", code, out)
 	}
 	code, _, errs = runUpay(t, "", "--store", store, "projections", "rebuild", "nope")
@@ -78,7 +81,10 @@ func TestBalanceCommand(t *testing.T) {
 		"unsettled card 65570, e-money 400, total 65970",
 		"unknown e-money debits awaiting resolution: 1 (300 yen",
 		"e1  2019-10-18 10:00:00  300",
-		"payouts scheduled/paid and carry-forward: none yet",
+		"payouts: none",
+		"scheduled 0, paid 0, returned 0 (owed again)",
+		"carried forward 0",
+		"owed 65970 (unsettled + carried forward + returned)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("balance lacks %q:\n%s", want, out)
@@ -98,5 +104,55 @@ func TestBalanceCommand(t *testing.T) {
 		if code == 0 || (len(args) > 1 && !strings.Contains(errs, "error "+domain.CodeInvalidField)) {
 			t.Errorf("%v: exit %d, %s", args, code, errs)
 		}
+	}
+}
+
+// After a payout batch the balance lists the payout, scheduled until the
+// bank reports on it, then returned (owed again).
+func TestBalanceCommandWithPayouts(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "upay.db")
+	month := filepath.Join(dir, "m.jsonl")
+	if code, _, errs := runIn(t, "", "gen", "--merchants", "1", "--days", "15", "--per-day", "5", "-o", month); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runIn(t, "", "--store", store, "ingest", "-q", "--import", month); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runIn(t, "123456781\n", "--store", store, "merchant", "add", "--id", "270000001", "--name", "店", "--contact", "担当",
+		"--email", "a@example.jp", "--bank-code", "0010", "--bank-name", "銀行", "--branch-code", "101", "--branch-name", "本店",
+		"--account-number", "1234561", "--holder", "ﾃｽﾄ", "--rate-visa-master", "3.24", "--rate-jcb-other", "3.24",
+		"--rate-emoney", "3.24", "--notice-password-file", "-"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runIn(t, "", "--store", store, "payout", "run", "-q", "--payday", "2019-10-31"); code != 0 {
+		t.Fatal(errs)
+	}
+	// As of the last event (the batch, run today): the payout is scheduled.
+	balanceJSON := func() balanceOutJSON {
+		t.Helper()
+		code, out, errs := runIn(t, "", "--store", store, "balance", "270000001", "--json")
+		var b balanceOutJSON
+		if code != 0 || json.Unmarshal([]byte(out), &b) != nil {
+			t.Fatalf("balance: %d %s %s", code, out, errs)
+		}
+		return b
+	}
+	b := balanceJSON()
+	if len(b.Payouts) != 1 || b.Payouts[0].NoticeNo != "270000001-001-20191031" || b.Payouts[0].Status != "issued" || !b.Payouts[0].Transferred ||
+		b.Scheduled != b.Payouts[0].Net || b.Scheduled <= 0 || b.Returned != 0 || b.Owed != b.Total {
+		t.Fatalf("after the batch: %+v", b)
+	}
+	if code, _, errs := runIn(t, "", "--store", store, "payout", "mark-returned", "270000001", "2019-10-31", "--reason", "口座解約"); code != 0 {
+		t.Fatal(errs)
+	}
+	b = balanceJSON()
+	if b.Scheduled != 0 || b.Returned != b.Payouts[0].Net || b.Payouts[0].Status != "returned" || b.Payouts[0].Reason != "口座解約" || b.Owed != b.Total+b.Returned {
+		t.Fatalf("after the return: %+v", b)
+	}
+	code, out, _ := runIn(t, "", "--store", store, "balance", "270000001")
+	if code != 0 || !strings.Contains(out, "2019-10-31  270000001-001-20191031") || !strings.Contains(out, "returned: 口座解約") ||
+		!strings.Contains(out, "scheduled 0, paid 0, returned "+fmt.Sprint(b.Returned)+" (owed again)") {
+		t.Fatalf("balance text: %d\n%s", code, out)
 	}
 }
