@@ -97,6 +97,36 @@ func verifyStreams(t *testing.T, s *Store, all []domain.RecordedEvent) {
 
 // TestFileSettings checks what the durability claim rests on: WAL, full
 // synchronous commits, and the schema version.
+// TestHandles: the suite's tests with several handles on one file, as
+// several processes would have.
+func TestHandles(t *testing.T) {
+	storetest.RunHandles(t, func(t *testing.T) (domain.EventStore, func() domain.EventStore) {
+		path := filepath.Join(t.TempDir(), "events.db")
+		return mustOpen(t, path), func() domain.EventStore { return mustOpen(t, path) }
+	})
+}
+
+// TestCleanCloseCheckpoints: a clean close folds the WAL into the file and
+// removes it, so a copy of the closed file alone is a complete backup.
+func TestCleanCloseCheckpoints(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	s := mustOpen(t, path)
+	if _, err := s.Append(t.Context(), domain.AppendRequest{Stream: "a", Events: []domain.ProposedEvent{ev(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Errorf("the WAL file is left after a clean close (stat: %v)", err)
+	}
+	s = mustOpen(t, path)
+	defer s.Close()
+	if n := len(readAll(t, s)); n != 1 {
+		t.Fatalf("reopened: %d events, want 1", n)
+	}
+}
+
 func TestFileSettings(t *testing.T) {
 	s := openTemp(t)
 	defer s.Close()
@@ -144,250 +174,6 @@ func TestOpenRefuses(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing-dir", "events.db")); !errors.Is(err, domain.ErrStoreFailure) {
 		t.Errorf("Open in a missing directory: %v, want U3003", err)
-	}
-}
-
-func TestInvalidAppends(t *testing.T) {
-	s := openTemp(t)
-	defer s.Close()
-	ctx := t.Context()
-	cases := []struct {
-		name string
-		req  domain.AppendRequest
-		code string
-	}{
-		{"empty stream", domain.AppendRequest{Events: []domain.ProposedEvent{ev(0)}}, domain.CodeMissingField},
-		{"no events", domain.AppendRequest{Stream: "s"}, domain.CodeMissingField},
-		{"zero time", domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{{Type: "t", Data: []byte("{}")}}}, domain.CodeInvalidField},
-		{"time past 2262", domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{{Type: "t", Time: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)}}}, domain.CodeInvalidField},
-	}
-	for _, c := range cases {
-		if _, err := s.Append(ctx, c.req); domain.CodeOf(err) != c.code {
-			t.Errorf("%s: err = %v, want %s", c.name, err, c.code)
-		}
-	}
-	_, err := s.AppendBatch(ctx, []domain.AppendRequest{{Stream: "ok", Events: []domain.ProposedEvent{ev(1)}}, cases[1].req})
-	var be *domain.BatchError
-	if !errors.As(err, &be) || be.Index != 1 || domain.CodeOf(err) != domain.CodeMissingField {
-		t.Fatalf("batch with an invalid item 1: %v", err)
-	}
-	if n := len(readAll(t, s)); n != 0 {
-		t.Fatalf("invalid appends left %d events", n)
-	}
-	res, err := s.AppendBatch(ctx, nil)
-	if err != nil || len(res) != 0 {
-		t.Fatalf("empty batch = %v, %v; want no results, nil", res, err)
-	}
-}
-
-func TestConflictDetail(t *testing.T) {
-	s := openTemp(t)
-	defer s.Close()
-	ctx := t.Context()
-	if _, err := s.Append(ctx, domain.AppendRequest{Stream: "pay-9", Events: []domain.ProposedEvent{ev(0), ev(1)}}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := s.Append(ctx, domain.AppendRequest{Stream: "pay-9", Expected: domain.Exact(0), Events: []domain.ProposedEvent{ev(2)}})
-	if !errors.Is(err, domain.ErrConcurrency) {
-		t.Fatalf("err = %v, want ErrConcurrency", err)
-	}
-	for _, want := range []string{`"pay-9"`, "expected revision 0", "actual revision 1"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("conflict %q does not say %s", err, want)
-		}
-	}
-	_, err = s.Append(ctx, domain.AppendRequest{Stream: "pay-10", Expected: domain.StreamExists(), Events: []domain.ProposedEvent{ev(2)}})
-	if !errors.Is(err, domain.ErrConcurrency) || !strings.Contains(err.Error(), "actual no stream") {
-		t.Fatalf("conflict on a missing stream: %v", err)
-	}
-}
-
-func TestClose(t *testing.T) {
-	s := openTemp(t)
-	sub, err := s.Subscribe(context.Background(), domain.Start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if _, ok := <-sub.Events(); ok {
-		t.Fatal("subscription delivered an event from an empty store")
-	}
-	if !errors.Is(sub.Err(), domain.ErrStoreFailure) {
-		t.Fatalf("subscription ended by Close: Err = %v, want U3003", sub.Err())
-	}
-	if _, err := s.Append(context.Background(), domain.AppendRequest{Stream: "s", Events: []domain.ProposedEvent{ev(0)}}); !errors.Is(err, domain.ErrStoreFailure) {
-		t.Fatalf("Append after Close: %v, want U3003", err)
-	}
-	if _, err := s.Subscribe(context.Background(), domain.Start); !errors.Is(err, domain.ErrStoreFailure) {
-		t.Fatalf("Subscribe after Close: %v, want U3003", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-}
-
-func TestReopenKeepsEverything(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "events.db")
-	s := mustOpen(t, path)
-	ctx := t.Context()
-	req := domain.AppendRequest{Stream: "pay-1", Expected: domain.NoStream(), RequestID: "r1", RequestHash: domain.Hash{1}, Events: []domain.ProposedEvent{ev(0), ev(1)}}
-	first, err := s.Append(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AppendBatch(ctx, []domain.AppendRequest{
-		{Stream: "pay-2", Events: []domain.ProposedEvent{ev(2)}},
-		{Stream: "pay-1", Expected: domain.Exact(1), RequestID: "r2", RequestHash: domain.Hash{2}, Events: []domain.ProposedEvent{ev(3)}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	before := readAll(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
-		t.Errorf("the WAL file is left after a clean close (stat: %v)", err)
-	}
-
-	s = mustOpen(t, path)
-	defer s.Close()
-	after := readAll(t, s)
-	if len(after) != len(before) {
-		t.Fatalf("reopened: %d events, want %d", len(after), len(before))
-	}
-	for i := range after {
-		a, b := after[i], before[i]
-		if a.Position != b.Position || a.Stream != b.Stream || a.Revision != b.Revision || a.Hash != b.Hash || !a.Time.Equal(b.Time) || string(a.Data) != string(b.Data) {
-			t.Fatalf("reopened event %d differs: %+v vs %+v", i, a, b)
-		}
-	}
-	// The request ids survived: a retry is still a duplicate.
-	dup, err := s.Append(ctx, req)
-	if err != nil || !dup.Duplicate || dup.Position != first.Position {
-		t.Fatalf("retry after reopen = %+v, %v; want a duplicate of %+v", dup, err, first)
-	}
-	// And the log goes on from where it was.
-	res, err := s.Append(ctx, domain.AppendRequest{Stream: "pay-1", Expected: domain.Exact(2), Events: []domain.ProposedEvent{ev(4)}})
-	if err != nil || res.FirstRevision != 3 || !before[len(before)-1].Position.Less(res.Position) {
-		t.Fatalf("append after reopen = %+v, %v", res, err)
-	}
-	verifyStreams(t, s, readAll(t, s))
-}
-
-// TestTwoHandles runs writers on two Stores on one file, as two processes
-// would, all contending for one stream and also writing their own.
-func TestTwoHandles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "events.db")
-	a, b := mustOpen(t, path), mustOpen(t, path)
-	defer a.Close()
-	defer b.Close()
-	ctx := t.Context()
-	const perWriter = 6
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := map[uint64]bool{}
-	for w := range 8 {
-		s := []*Store{a, b}[w%2]
-		wg.Go(func() {
-			own := domain.StreamID(fmt.Sprint("own-", w))
-			for i := 0; i < perWriter; {
-				evs, err := s.ReadStream(ctx, "shared", 0, domain.ReadOptions{})
-				if err != nil {
-					t.Errorf("writer %d: %v", w, err)
-					return
-				}
-				exp := domain.NoStream()
-				if n := len(evs); n > 0 {
-					exp = domain.Exact(uint64(n - 1))
-				}
-				res, err := s.AppendBatch(ctx, []domain.AppendRequest{
-					{Stream: "shared", Expected: exp, Events: []domain.ProposedEvent{ev(i)}},
-					{Stream: own, Events: []domain.ProposedEvent{ev(i)}},
-				})
-				if errors.Is(err, domain.ErrConcurrency) {
-					continue
-				}
-				if err != nil {
-					t.Errorf("writer %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				if won[res[0].FirstRevision] {
-					t.Errorf("revision %d of the shared stream appended twice", res[0].FirstRevision)
-				}
-				won[res[0].FirstRevision] = true
-				mu.Unlock()
-				i++
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
-	fromA, fromB := readAll(t, a), readAll(t, b)
-	if len(fromA) != 2*8*perWriter || len(fromB) != len(fromA) {
-		t.Fatalf("handles see %d and %d events, want %d", len(fromA), len(fromB), 2*8*perWriter)
-	}
-	for i := range fromA {
-		if fromA[i].Position != fromB[i].Position || fromA[i].Hash != fromB[i].Hash {
-			t.Fatalf("handles disagree at event %d", i)
-		}
-	}
-	if n := len(won); n != 8*perWriter {
-		t.Fatalf("%d shared revisions won, want %d", n, 8*perWriter)
-	}
-	verifyStreams(t, a, fromA)
-}
-
-// TestSubscribeSeesOtherHandle: appends through handle B reach a
-// subscriber on handle A by the poll, in order.
-func TestSubscribeSeesOtherHandle(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "events.db")
-	a, b := mustOpen(t, path), mustOpen(t, path)
-	defer a.Close()
-	defer b.Close()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	sub, err := a.Subscribe(ctx, domain.Start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 20
-	go func() {
-		for i := range n {
-			if _, err := b.Append(ctx, domain.AppendRequest{Stream: domain.StreamID(fmt.Sprint("s-", i%3)), Events: []domain.ProposedEvent{ev(i)}}); err != nil {
-				t.Errorf("append through B: %v", err)
-				return
-			}
-			if i%5 == 0 {
-				time.Sleep(PollInterval) // let the subscriber go idle between some appends
-			}
-		}
-	}()
-	var got []domain.RecordedEvent
-	deadline := time.After(10 * time.Second)
-	for len(got) < n {
-		select {
-		case e := <-sub.Events():
-			got = append(got, e)
-		case <-deadline:
-			t.Fatalf("subscriber on A saw %d of %d appends made through B", len(got), n)
-		}
-	}
-	want := readAll(t, b)
-	for i := range want {
-		if got[i].Position != want[i].Position || got[i].Hash != want[i].Hash {
-			t.Fatalf("event %d: subscriber got %s@%d at %s, B reads %s@%d at %s", i, got[i].Stream, got[i].Revision, got[i].Position, want[i].Stream, want[i].Revision, want[i].Position)
-		}
-	}
-	cancel()
-	for range sub.Events() {
-	}
-	if err := sub.Err(); err != nil {
-		t.Fatalf("Err after cancel: %v", err)
 	}
 }
 
