@@ -62,20 +62,6 @@ func ev(i int) domain.ProposedEvent {
 	return domain.ProposedEvent{Type: "test.event", Version: 1, Time: t0.Add(time.Duration(i) * time.Microsecond), Data: fmt.Appendf(nil, `{"i":%d}`, i)}
 }
 
-func readAll(t testing.TB, s *Store) []domain.RecordedEvent {
-	t.Helper()
-	evs, err := s.ReadAll(context.Background(), domain.Start, domain.ReadOptions{})
-	if err != nil {
-		t.Fatalf("ReadAll: %v", err)
-	}
-	for i := 1; i < len(evs); i++ {
-		if !evs[i-1].Position.Less(evs[i].Position) {
-			t.Fatalf("positions not increasing at %d: %s then %s", i, evs[i-1].Position, evs[i].Position)
-		}
-	}
-	return evs
-}
-
 func readStream(t testing.TB, s *Store, stream domain.StreamID) []domain.RecordedEvent {
 	t.Helper()
 	evs, err := s.ReadStream(context.Background(), stream, 0, domain.ReadOptions{})
@@ -83,25 +69,6 @@ func readStream(t testing.TB, s *Store, stream domain.StreamID) []domain.Recorde
 		t.Fatalf("ReadStream %s: %v", stream, err)
 	}
 	return evs
-}
-
-func verifyStreams(t testing.TB, s *Store, all []domain.RecordedEvent) {
-	t.Helper()
-	streams := map[domain.StreamID]bool{}
-	for _, e := range all {
-		streams[e.Stream] = true
-	}
-	for st := range streams {
-		evs := readStream(t, s, st)
-		for i, e := range evs {
-			if e.Revision != uint64(i) {
-				t.Fatalf("stream %s: event %d has revision %d", st, i, e.Revision)
-			}
-		}
-		if i := domain.VerifyChain(domain.Hash{}, evs); i != -1 {
-			t.Fatalf("stream %s does not chain at revision %d", st, i)
-		}
-	}
 }
 
 func wantErr(t *testing.T, what string, err error, code string, says ...string) {
@@ -413,4 +380,10 @@ func TestCountAfter(t *testing.T) {
 			t.Fatalf("CountAfter(%s) = %d, %v; want %d", e.Position, n, err, len(all)-i)
 		}
 	}
+}
+
+func readAll(t testing.TB, s *Store) []domain.RecordedEvent { return storetest.ReadAll(t, s) }
+
+func verifyStreams(t testing.TB, s *Store, all []domain.RecordedEvent) {
+	storetest.VerifyStreams(t, s, all)
 }

@@ -59,42 +59,6 @@ func mustOpen(t *testing.T, path string) *Store {
 	return s
 }
 
-func readAll(t *testing.T, s *Store) []domain.RecordedEvent {
-	t.Helper()
-	evs, err := s.ReadAll(t.Context(), domain.Start, domain.ReadOptions{})
-	if err != nil {
-		t.Fatalf("ReadAll: %v", err)
-	}
-	for i := 1; i < len(evs); i++ {
-		if !evs[i-1].Position.Less(evs[i].Position) {
-			t.Fatalf("positions not increasing at %d: %s then %s", i, evs[i-1].Position, evs[i].Position)
-		}
-	}
-	return evs
-}
-
-func verifyStreams(t *testing.T, s *Store, all []domain.RecordedEvent) {
-	t.Helper()
-	streams := map[domain.StreamID]bool{}
-	for _, e := range all {
-		streams[e.Stream] = true
-	}
-	for st := range streams {
-		evs, err := s.ReadStream(t.Context(), st, 0, domain.ReadOptions{})
-		if err != nil {
-			t.Fatalf("ReadStream %s: %v", st, err)
-		}
-		for i, e := range evs {
-			if e.Revision != uint64(i) {
-				t.Fatalf("stream %s: event %d has revision %d", st, i, e.Revision)
-			}
-		}
-		if i := domain.VerifyChain(domain.Hash{}, evs); i != -1 {
-			t.Fatalf("stream %s does not chain at revision %d", st, i)
-		}
-	}
-}
-
 // TestFileSettings checks what the durability claim rests on: WAL, full
 // synchronous commits, and the schema version.
 // TestHandles: the suite's tests with several handles on one file, as
@@ -430,4 +394,10 @@ func TestOddPath(t *testing.T) {
 	if n := len(readAll(t, s)); n != 1 {
 		t.Fatalf("reopened %s: %d events, want 1", path, n)
 	}
+}
+
+func readAll(t testing.TB, s *Store) []domain.RecordedEvent { return storetest.ReadAll(t, s) }
+
+func verifyStreams(t testing.TB, s *Store, all []domain.RecordedEvent) {
+	storetest.VerifyStreams(t, s, all)
 }

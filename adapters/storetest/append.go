@@ -34,11 +34,11 @@ func testExpectedRevision(t *testing.T, s domain.EventStore) {
 		if c.existing > 0 {
 			mustAppend(t, s, domain.AppendRequest{Stream: stream, Events: events("setup", c.existing)})
 		}
-		before := len(readAll(t, s))
+		before := len(ReadAll(t, s))
 		reqID := fmt.Sprintf("exp-req-%d", i)
 		req := domain.AppendRequest{Stream: stream, Expected: c.expected, RequestID: reqID, RequestHash: hashOf(reqID), Events: events(c.name, 2)}
 		res, err := s.Append(ctx, req)
-		after := readAll(t, s)
+		after := ReadAll(t, s)
 		if c.ok {
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
@@ -92,7 +92,7 @@ func testIdempotency(t *testing.T, s domain.EventStore) {
 	if again != first {
 		t.Fatalf("retry result %+v, want the original %+v", again, first)
 	}
-	if n := len(readAll(t, s)); n != 2 {
+	if n := len(ReadAll(t, s)); n != 2 {
 		t.Fatalf("after a retry the log has %d events, want 2", n)
 	}
 
@@ -125,7 +125,7 @@ func testIdempotency(t *testing.T, s domain.EventStore) {
 			t.Fatalf("reused id on %q: err = %v, want %s", other.Stream, err, domain.CodeRequestReused)
 		}
 	}
-	if n := len(readAll(t, s)); n != 3 {
+	if n := len(ReadAll(t, s)); n != 3 {
 		t.Fatalf("after refused appends the log has %d events, want 3", n)
 	}
 
@@ -165,7 +165,7 @@ func testBatchAllOrNothing(t *testing.T, s domain.EventStore) {
 	if !res[0].Position.Less(res[1].Position) || !res[1].Position.Less(res[2].Position) {
 		t.Fatalf("batch positions not in item order: %s %s %s", res[0].Position, res[1].Position, res[2].Position)
 	}
-	all := readAll(t, s)
+	all := ReadAll(t, s)
 	if len(all) != 4 {
 		t.Fatalf("after the batch: %d events, want 4", len(all))
 	}
@@ -223,7 +223,7 @@ func testBatchAllOrNothing(t *testing.T, s domain.EventStore) {
 		if len(res) != 0 {
 			t.Fatalf("%s: failed batch returned results %+v", f.name, res)
 		}
-		sameEvents(t, f.name+": log after the failed batch", readAll(t, s), all)
+		sameEvents(t, f.name+": log after the failed batch", ReadAll(t, s), all)
 	}
 
 	// A large batch lands whole, in item order.
@@ -232,7 +232,7 @@ func testBatchAllOrNothing(t *testing.T, s domain.EventStore) {
 	if err != nil || len(res) != len(big) {
 		t.Fatalf("AppendBatch of %d items: %d results, %v", len(big), len(res), err)
 	}
-	after := readAll(t, s)
+	after := ReadAll(t, s)
 	if len(after) != len(all)+len(big) {
 		t.Fatalf("after a batch of %d events the log grew by %d", len(big), len(after)-len(all))
 	}
@@ -298,7 +298,7 @@ func testBatchDuplicates(t *testing.T, s domain.EventStore) {
 	if d := res[2]; d.Stream != pre.Stream || d.FirstRevision != pre.FirstRevision || d.LastRevision != pre.LastRevision || d.Position != pre.Position {
 		t.Fatalf("duplicate of an earlier append %+v, want %+v", d, pre)
 	}
-	all := readAll(t, s)
+	all := ReadAll(t, s)
 	if len(all) != 4 || len(readStream(t, s, "s1")) != 2 || len(readStream(t, s, "pre")) != 1 {
 		t.Fatalf("after the batch: %d events, want 4 (1 before, 2 + 1 new)", len(all))
 	}
@@ -313,7 +313,7 @@ func testBatchDuplicates(t *testing.T, s domain.EventStore) {
 			t.Fatalf("batch retried, item %d: %+v, want duplicate of %+v", i, again[i], res[i])
 		}
 	}
-	sameEvents(t, "log after a retried batch", readAll(t, s), all)
+	sameEvents(t, "log after a retried batch", ReadAll(t, s), all)
 }
 
 func testHashChain(t *testing.T, s domain.EventStore) {

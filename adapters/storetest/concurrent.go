@@ -67,7 +67,7 @@ func testConcurrentSameStream(t *testing.T, s domain.EventStore) {
 	if i := domain.VerifyChain(domain.Hash{}, evs); i != -1 {
 		t.Fatalf("contended stream does not chain at %d", i)
 	}
-	if all := readAll(t, s); len(all) != n {
+	if all := ReadAll(t, s); len(all) != n {
 		t.Fatalf("log has %d events, want %d", len(all), n)
 	}
 	t.Logf("%d conflicts retried", conflicts)
@@ -100,7 +100,7 @@ func testConcurrentOwnStreams(t *testing.T, s domain.EventStore) {
 	if t.Failed() {
 		return
 	}
-	all := readAll(t, s) // strictly increasing positions, per-stream order
+	all := ReadAll(t, s) // strictly increasing positions, per-stream order
 	if len(all) != writers*appendsPerWriter {
 		t.Fatalf("log has %d events, want %d", len(all), writers*appendsPerWriter)
 	}

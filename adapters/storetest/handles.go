@@ -41,7 +41,7 @@ func testInvalidAppends(t *testing.T, s domain.EventStore) {
 	if !errors.As(err, &be) || be.Index != 1 || domain.CodeOf(err) != domain.CodeMissingField {
 		t.Fatalf("batch with an invalid item 1: %v", err)
 	}
-	if n := len(readAll(t, s)); n != 0 {
+	if n := len(ReadAll(t, s)); n != 0 {
 		t.Fatalf("invalid appends left %d events", n)
 	}
 	res, err := s.AppendBatch(ctx, nil)
@@ -134,9 +134,9 @@ func RunHandles(t *testing.T, open Handles) {
 	}
 }
 
-// verifyStreams checks that every stream of all is numbered 0, 1, 2, ...
+// VerifyStreams checks that every stream of all is numbered 0, 1, 2, ...
 // and chains from the zero hash.
-func verifyStreams(t *testing.T, s domain.EventStore, all []domain.RecordedEvent) {
+func VerifyStreams(t testing.TB, s domain.EventStore, all []domain.RecordedEvent) {
 	t.Helper()
 	streams := map[domain.StreamID]bool{}
 	for _, e := range all {
@@ -165,12 +165,12 @@ func testReopen(t *testing.T, s domain.EventStore, another func() domain.EventSt
 	}); err != nil {
 		t.Fatal(err)
 	}
-	before := readAll(t, s)
+	before := ReadAll(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = another()
-	after := readAll(t, s)
+	after := ReadAll(t, s)
 	sameEvents(t, "reopened", after, before)
 	// The request ids survived: a retry is still a duplicate.
 	dup, err := s.Append(ctx, req)
@@ -185,7 +185,7 @@ func testReopen(t *testing.T, s domain.EventStore, another func() domain.EventSt
 	if err != nil || res.FirstRevision != 3 || !before[len(before)-1].Position.Less(res.Position) {
 		t.Fatalf("append after reopen = %+v, %v", res, err)
 	}
-	verifyStreams(t, s, readAll(t, s))
+	VerifyStreams(t, s, ReadAll(t, s))
 }
 
 // testTwoHandles runs writers on two handles, as two processes would, all
@@ -236,7 +236,7 @@ func testTwoHandles(t *testing.T, a domain.EventStore, another func() domain.Eve
 	if t.Failed() {
 		return
 	}
-	fromA, fromB := readAll(t, a), readAll(t, b)
+	fromA, fromB := ReadAll(t, a), ReadAll(t, b)
 	if len(fromA) != 2*8*perWriter {
 		t.Fatalf("handle A sees %d events, want %d", len(fromA), 2*8*perWriter)
 	}
@@ -244,7 +244,7 @@ func testTwoHandles(t *testing.T, a domain.EventStore, another func() domain.Eve
 	if n := len(won); n != 8*perWriter {
 		t.Fatalf("%d shared revisions won, want %d", n, 8*perWriter)
 	}
-	verifyStreams(t, a, fromA)
+	VerifyStreams(t, a, fromA)
 }
 
 // testSubscribeOtherHandle: appends through handle B reach a subscriber on
@@ -270,6 +270,6 @@ func testSubscribeOtherHandle(t *testing.T, a domain.EventStore, another func() 
 		}
 	}()
 	got := receive(t, sub, n)
-	sameEvents(t, "subscriber on A vs B's log", got, readAll(t, b))
+	sameEvents(t, "subscriber on A vs B's log", got, ReadAll(t, b))
 	endSubscription(t, cancel, sub)
 }

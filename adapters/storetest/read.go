@@ -40,7 +40,7 @@ func testAppendAndRead(t *testing.T, s domain.EventStore) {
 		t.Fatalf("third append: revisions %d..%d, want 3..3", r3.FirstRevision, r3.LastRevision)
 	}
 
-	all := readAll(t, s)
+	all := ReadAll(t, s)
 	if len(all) != 6 {
 		t.Fatalf("ReadAll: %d events, want 6", len(all))
 	}
@@ -109,7 +109,7 @@ func testReadAllFromAndMax(t *testing.T, s domain.EventStore) {
 	for i, st := range []domain.StreamID{"x", "y", "z", "x", "y"} {
 		mustAppend(t, s, domain.AppendRequest{Stream: st, Events: events(fmt.Sprint(i), 2)})
 	}
-	full := readAll(t, s)
+	full := ReadAll(t, s)
 	if len(full) != 10 {
 		t.Fatalf("ReadAll: %d events, want 10", len(full))
 	}
@@ -191,7 +191,7 @@ func testTimePrecision(t *testing.T, s domain.EventStore) {
 		}
 	}
 	check("ReadStream", readStream(t, s, "times"))
-	check("ReadAll", readAll(t, s))
+	check("ReadAll", ReadAll(t, s))
 	last, ok, err := s.Last(t.Context())
 	if err != nil || !ok || !last.Time.Equal(times[len(times)-1]) || last.Time.Location() != time.UTC {
 		t.Fatalf("Last: time %s ok=%v err=%v, want %s in UTC", last.Time, ok, err, times[len(times)-1])
@@ -209,7 +209,7 @@ func testLast(t *testing.T, s domain.EventStore) {
 	if err != nil || !ok {
 		t.Fatalf("Last: ok=%v err=%v", ok, err)
 	}
-	all := readAll(t, s)
+	all := ReadAll(t, s)
 	sameEvent(t, "Last after two appends", last, all[len(all)-1])
 	if last.Position != r.Position {
 		t.Fatalf("Last at %s, the last append ended at %s", last.Position, r.Position)
@@ -225,7 +225,7 @@ func testLast(t *testing.T, s domain.EventStore) {
 	if err != nil || !ok || last.Stream != "a" || last.Revision != 4 || last.Position != res[1].Position {
 		t.Fatalf("Last after a batch = %s ok=%v err=%v, want a@4 at %s", describe(last), ok, err, res[1].Position)
 	}
-	all = readAll(t, s)
+	all = ReadAll(t, s)
 	sameEvent(t, "Last after a batch", last, all[len(all)-1])
 }
 
@@ -253,7 +253,7 @@ func testCountAfter(t *testing.T, s domain.EventStore) {
 		t.Fatal("a NoStream append to an existing stream succeeded")
 	}
 	mustAppend(t, s, domain.AppendRequest{Stream: "b", Events: events("b", 2)})
-	all := readAll(t, s)
+	all := ReadAll(t, s)
 	check := func(after domain.Position, want int) {
 		t.Helper()
 		if n, err := c.CountAfter(ctx, after); err != nil || n != int64(want) {

@@ -111,7 +111,9 @@ func mustAppend(t *testing.T, s domain.EventStore, req domain.AppendRequest) dom
 	return res
 }
 
-func readAll(t *testing.T, s domain.EventStore) []domain.RecordedEvent {
+// ReadAll reads the whole log and checks its global order (positions
+// strictly increasing, each stream's revisions one by one).
+func ReadAll(t testing.TB, s domain.EventStore) []domain.RecordedEvent {
 	t.Helper()
 	evs, err := s.ReadAll(t.Context(), domain.Start, domain.ReadOptions{})
 	if err != nil {
@@ -121,7 +123,7 @@ func readAll(t *testing.T, s domain.EventStore) []domain.RecordedEvent {
 	return evs
 }
 
-func readStream(t *testing.T, s domain.EventStore, stream domain.StreamID) []domain.RecordedEvent {
+func readStream(t testing.TB, s domain.EventStore, stream domain.StreamID) []domain.RecordedEvent {
 	t.Helper()
 	evs, err := s.ReadStream(t.Context(), stream, 0, domain.ReadOptions{})
 	if err != nil {
@@ -138,7 +140,7 @@ func readStream(t *testing.T, s domain.EventStore, stream domain.StreamID) []dom
 // checkGlobalOrder checks that positions strictly increase along evs, that
 // no position is the zero Start, and that each stream's revisions increase
 // by one along the global order.
-func checkGlobalOrder(t *testing.T, evs []domain.RecordedEvent) {
+func checkGlobalOrder(t testing.TB, evs []domain.RecordedEvent) {
 	t.Helper()
 	next := map[domain.StreamID]uint64{}
 	for i, e := range evs {

@@ -100,7 +100,7 @@ func testSubscribeWhileAppending(t *testing.T, s domain.EventStore) {
 	if t.Failed() {
 		return
 	}
-	want := readAll(t, s)
+	want := ReadAll(t, s)
 	perWriter := 0
 	for i := range appendsPerWriter {
 		if i%3 == 2 {
@@ -122,7 +122,7 @@ func testSubscribeResume(t *testing.T, s domain.EventStore) {
 	for i, st := range []domain.StreamID{"p", "q", "p", "q", "p"} {
 		mustAppend(t, s, domain.AppendRequest{Stream: st, Events: events(fmt.Sprint(i), 2)})
 	}
-	all := readAll(t, s)
+	all := ReadAll(t, s)
 	if len(all) != 10 {
 		t.Fatalf("ReadAll: %d events, want 10", len(all))
 	}
@@ -136,7 +136,7 @@ func testSubscribeResume(t *testing.T, s domain.EventStore) {
 		sameEvents(t, fmt.Sprintf("resumed after event %d", k), receive(t, sub, len(all)-k), all[k:])
 		sentinel(t, s, sub) // then live appends, nothing in between
 		endSubscription(t, cancel, sub)
-		all = readAll(t, s)
+		all = ReadAll(t, s)
 	}
 
 	// From the head of the log: only what is appended afterwards.
