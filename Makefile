@@ -68,7 +68,7 @@ PG_DEMO := $(DEMO)-pg
 demo-pg: build
 	rm -rf $(PG_DEMO) && mkdir -p $(PG_DEMO)
 	@url=$$(CI=true scripts/pg-up) || exit 1; \
-	psql "$$url" -qc "DROP DATABASE IF EXISTS upay_demo WITH (FORCE)" -c "CREATE DATABASE upay_demo" || exit 1; \
+	PGOPTIONS="-c client_min_messages=warning" psql "$$url" -qc "DROP DATABASE IF EXISTS upay_demo WITH (FORCE)" -c "CREATE DATABASE upay_demo" || exit 1; \
 	store="$${url/\/postgres\?//upay_demo?}"; echo "demo store: $$store"; \
 	$(BIN) --store "$$store" migrate && \
 	UPAY_SECRETS=$(PG_DEMO)/secrets $(MAKE) --no-print-directory demo-steps DEMO=$(PG_DEMO) DEMO_STORE="$$store"
