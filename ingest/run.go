@@ -22,6 +22,9 @@ type Options struct {
 	// counted in the summary only, and a note says so.
 	MaxReported int
 	Progress    io.Writer // progress lines (stderr); nil for none
+	// Sequential decides a batch only once the previous one is recorded,
+	// instead of while it is (the results are the same; for comparison).
+	Sequential bool
 }
 
 // Summary counts what a run did.
@@ -71,8 +74,13 @@ type numbered struct {
 }
 
 // Run reads JSON Lines from r and records them through l. Decoding runs in
-// its own goroutine, so reading and deciding overlap on two cores. It
-// returns the summary and the first store failure, if any; rejections are
+// its own goroutine, and each batch is decided while the previous one is
+// being recorded (ledger.Decide on top of it), so throughput approaches the
+// slowest of reading, deciding and recording rather than their sum. A batch
+// so decided is decided again if the previous one was not recorded exactly
+// as decided; the results are those of deciding each batch after the
+// previous one is recorded. It returns the summary and the first store
+// failure, if any (what was recorded before stays recorded); rejections are
 // not failures.
 func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Options) (Summary, error) {
 	if opt.BatchSize <= 0 {
@@ -103,22 +111,8 @@ func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Op
 			fmt.Fprintf(opt.Rejects, "line %d: rejected %v\n(further rejections are counted in the summary but not listed; --rejects FILE lists them all)\n", n, err)
 		}
 	}
-	lastReport := time.Now()
-	for batch := range batches {
-		cmds := make([]domain.Command, 0, len(batch))
-		for _, b := range batch {
-			if b.err == nil {
-				cmds = append(cmds, b.cmd)
-			}
-		}
-		results, err := l.HandleBatch(ctx, cmds)
-		if err != nil {
-			cancel()
-			for range batches { // let the reader finish
-			}
-			return sum, fmt.Errorf("lines %d..%d: %w", batch[0].n, batch[len(batch)-1].n, err)
-		}
-		// Report in line order, malformed lines among the decided ones.
+	report := func(batch []numbered, results []ledger.Result) {
+		// In line order, malformed lines among the decided ones.
 		k := 0
 		for _, b := range batch {
 			sum.Lines++
@@ -141,11 +135,58 @@ func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Op
 				}
 			}
 		}
+	}
+	fail := func(batch []numbered, err error) error {
+		cancel()
+		for range batches { // let the reader finish
+		}
+		return fmt.Errorf("lines %d..%d: %w", batch[0].n, batch[len(batch)-1].n, err)
+	}
+	// At most one batch is being recorded (flying) while the next is
+	// decided; it is waited for before anything else is decided or
+	// returned.
+	var flying *flight
+	lastReport := time.Now()
+	for batch := range batches {
+		cmds := make([]domain.Command, 0, len(batch))
+		for _, b := range batch {
+			if b.err == nil {
+				cmds = append(cmds, b.cmd)
+			}
+		}
+		var p *ledger.Pending
+		var err error
+		if flying == nil || !opt.Sequential {
+			p, err = l.Decide(ctx, cmds, flying.pending())
+		}
+		if flying != nil {
+			r := <-flying.done
+			if r.err != nil {
+				return sum, fail(flying.batch, r.err)
+			}
+			report(flying.batch, r.results)
+			if !r.clean || err != nil || p == nil {
+				// The speculation does not hold (or a read failed during
+				// it): decide again on what was recorded.
+				p, err = l.Decide(ctx, cmds, nil)
+			}
+		}
+		if err != nil {
+			return sum, fail(batch, err)
+		}
+		flying = record(ctx, l, batch, p)
 		if opt.Progress != nil && time.Since(lastReport) > time.Second {
 			lastReport = time.Now()
 			fmt.Fprintf(opt.Progress, "\ringest: %d lines, %d accepted, %d rejected, %.0f events/s ",
 				sum.Lines, sum.Accepted, sum.RejectedTotal(), float64(sum.Events)/time.Since(start).Seconds())
 		}
+	}
+	if flying != nil {
+		r := <-flying.done
+		if r.err != nil {
+			return sum, fail(flying.batch, r.err)
+		}
+		report(flying.batch, r.results)
 	}
 	if opt.Progress != nil && time.Since(start) > time.Second {
 		fmt.Fprintln(opt.Progress)
@@ -155,6 +196,36 @@ func Run(ctx context.Context, r io.Reader, l *ledger.Ledger, dec Decoder, opt Op
 		return sum, err
 	}
 	return sum, nil
+}
+
+// flight is a batch being recorded.
+type flight struct {
+	batch []numbered
+	p     *ledger.Pending
+	done  chan recorded
+}
+
+type recorded struct {
+	results []ledger.Result
+	clean   bool
+	err     error
+}
+
+func record(ctx context.Context, l *ledger.Ledger, batch []numbered, p *ledger.Pending) *flight {
+	f := &flight{batch: batch, p: p, done: make(chan recorded, 1)}
+	go func() {
+		var r recorded
+		r.results, r.clean, r.err = l.Record(ctx, p)
+		f.done <- r
+	}()
+	return f
+}
+
+func (f *flight) pending() *ledger.Pending {
+	if f == nil {
+		return nil
+	}
+	return f.p
 }
 
 // readLines splits r into lines of at most MaxLine bytes (a longer line is

@@ -13,6 +13,11 @@
 // shortcut: every append carries the expected revision, so a stale entry
 // (another process appended) makes the append fail with U3001, the entry is
 // dropped, and the command is decided again on fresh state.
+//
+// Bulk ingest overlaps deciding one batch with recording the previous one
+// (Decide on top of a Pending batch, then Record): a speculative batch is
+// recorded as decided only if the one it rests on was recorded exactly as
+// decided, and is decided again otherwise.
 package ledger
 
 import (
@@ -56,8 +61,8 @@ type Ledger struct {
 	opt   Options
 
 	mu       sync.Mutex
-	cache    map[domain.StreamID]*entry
-	lastTime time.Time // import mode: the latest processing time recorded
+	cache    map[domain.StreamID]*entry // recorded states only
+	lastTime time.Time                  // import mode: the latest processing time recorded
 }
 
 // entry is a payment's folded state plus what idempotency needs.
@@ -69,7 +74,7 @@ type entry struct {
 
 type appliedRequest struct {
 	hash domain.Hash
-	res  Result
+	res  *Result // shared by the entries that follow; commit sets the position
 }
 
 // New makes a Ledger on a store.
@@ -96,8 +101,7 @@ func New(ctx context.Context, store domain.EventStore, opt Options) (*Ledger, er
 func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		l.mu.Lock()
-		before := l.lastTime
-		plan, err := l.plan(ctx, c, nil, false)
+		plan, err := l.plan(ctx, c, &view{}, false)
 		l.mu.Unlock()
 		if err != nil {
 			return Result{}, err
@@ -106,9 +110,6 @@ func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 			return plan.res, nil
 		}
 		ar, err := l.store.Append(ctx, *plan.req)
-		if err != nil {
-			l.rewind(before)
-		}
 		if errors.Is(err, domain.ErrConcurrency) && attempt < 8 {
 			l.forget(plan.req.Stream)
 			continue
@@ -122,6 +123,7 @@ func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 		}
 		l.mu.Lock()
 		res := l.commit(plan, ar)
+		l.advance(res.Time)
 		l.mu.Unlock()
 		return res, nil
 	}
@@ -130,69 +132,208 @@ func (l *Ledger) Handle(ctx context.Context, c domain.Command) (Result, error) {
 // HandleBatch decides commands in order, each seeing the effects of the ones
 // before it, and records every accepted one in a single store transaction.
 // On a concurrency conflict (another writer) it falls back to Handle one by
-// one, which re-decides on fresh state.
+// one, which re-decides on fresh state. It is Decide then Record.
 func (l *Ledger) HandleBatch(ctx context.Context, cmds []domain.Command) ([]Result, error) {
-	results := make([]Result, len(cmds))
-	plans := make([]plan, 0, len(cmds))
-	reqs := make([]domain.AppendRequest, 0, len(cmds))
-	index := make([]int, 0, len(cmds))
-	l.mu.Lock()
-	before := l.lastTime
-	overlay := map[domain.StreamID]*entry{}
-	for i, c := range cmds {
-		p, err := l.plan(ctx, c, overlay, true)
-		if err != nil {
-			l.mu.Unlock()
-			return nil, err
-		}
-		results[i] = p.res
-		if p.req != nil {
-			plans = append(plans, p)
-			reqs = append(reqs, *p.req)
-			index = append(index, i)
-			overlay[p.req.Stream] = p.next
-		}
-	}
-	l.mu.Unlock()
-	if len(reqs) == 0 {
-		return results, nil
-	}
-	ars, err := l.store.AppendBatch(ctx, reqs)
+	p, err := l.Decide(ctx, cmds, nil)
 	if err != nil {
-		l.rewind(before)
-		var be *domain.BatchError
-		if errors.As(err, &be) && (errors.Is(be.Err, domain.ErrConcurrency) || errors.Is(be.Err, domain.ErrRequestReused)) {
-			for _, r := range reqs {
-				l.forget(r.Stream)
-			}
-			for _, i := range index {
-				if results[i], err = l.Handle(ctx, cmds[i]); err != nil {
-					return nil, err
-				}
-			}
-			return results, nil
-		}
-		for _, r := range reqs {
-			l.forget(r.Stream)
-		}
 		return nil, err
 	}
+	results, _, err := l.Record(ctx, p)
+	return results, err
+}
+
+// Pending is a batch decided by Decide and not yet recorded.
+type Pending struct {
+	cmds    []domain.Command
+	results []Result // final for rejections; accepted ones get their position in Record
+	plans   []plan   // the commands with an append, in order
+	reqs    []domain.AppendRequest
+	index   []int    // plans[k] decides cmds[index[k]]
+	dups    []dupRef // duplicates, whose original may still be in flight
+	overlay map[domain.StreamID]*entry
+	base    time.Time // import clock the batch was decided from
+	last    time.Time // import clock once the batch is recorded as decided
+
+	// Guarded by l.mu.
+	after *Pending // the batch decided on, until Record has checked it
+	state pendingState
+}
+
+type pendingState uint8
+
+const (
+	pendingDecided pendingState = iota
+	pendingRecording
+	pendingClean // recorded exactly as decided
+	pendingDirty // recorded otherwise (fallback, re-decided, duplicate in the store) or failed
+)
+
+// dupRef is a duplicate answered from an applied request whose result Record
+// copies again: the original may have been in flight, without its position.
+type dupRef struct {
+	i   int
+	src *Result
+}
+
+// Decide decides a batch of commands in order, each seeing the effects of
+// the ones before it, without recording anything; Record records it.
+//
+// after, when not nil, is the batch decided before this one, which may still
+// be being recorded: the commands are then decided speculatively, on top of
+// after's decisions, so that deciding one batch overlaps recording the
+// previous one. Every batch before after must be recorded already. Record
+// checks the speculation and decides again if after was not recorded
+// exactly as decided.
+func (l *Ledger) Decide(ctx context.Context, cmds []domain.Command, after *Pending) (*Pending, error) {
+	p := &Pending{cmds: cmds, results: make([]Result, len(cmds)), overlay: map[domain.StreamID]*entry{}}
+	v := view{overlay: p.overlay}
 	l.mu.Lock()
-	for k, p := range plans {
-		results[index[k]] = l.commit(p, ars[k])
+	v.last = l.lastTime
+	if after != nil && after.state < pendingClean {
+		// Lookups stop at after's overlay: what came before it must be in
+		// the cache (or the store) already.
+		if a := after.after; a != nil && a.state < pendingClean {
+			l.mu.Unlock()
+			return nil, errors.New("ledger: Decide on a batch whose predecessor is not recorded")
+		}
+		p.after, v.under = after, after.overlay
+		if after.last.After(v.last) {
+			v.last = after.last
+		}
+	}
+	p.base = v.last
+	l.mu.Unlock()
+	for i, c := range cmds {
+		// The lock is taken per command so that Record's commit of the
+		// batch in flight need not wait for the whole batch.
+		l.mu.Lock()
+		pl, err := l.plan(ctx, c, &v, true)
+		l.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		p.results[i] = pl.res
+		if pl.dup != nil {
+			p.dups = append(p.dups, dupRef{i: i, src: pl.dup})
+		}
+		if pl.req != nil {
+			p.plans = append(p.plans, pl)
+			p.reqs = append(p.reqs, *pl.req)
+			p.index = append(p.index, i)
+			p.overlay[pl.req.Stream] = pl.next
+			if l.opt.Import && pl.res.Time.After(v.last) {
+				v.last = pl.res.Time
+			}
+		}
+	}
+	p.last = v.last
+	return p, nil
+}
+
+// Record records a batch decided by Decide in one store transaction and
+// returns a result per command. clean reports whether the batch was
+// recorded exactly as decided, so that a batch decided on top of it holds.
+//
+// A batch decided on top of another (speculation) is decided again first,
+// on the recorded state, unless that other batch was recorded clean and no
+// one else recorded a later import time since: so every result is the one
+// a batch decided after its predecessor was recorded would give. Record
+// batches one at a time, in the order they were decided.
+//
+// On a concurrency conflict (another writer) or a reused request id every
+// command is handled again one by one on fresh state (clean is false).
+func (l *Ledger) Record(ctx context.Context, p *Pending) (results []Result, clean bool, err error) {
+	l.mu.Lock()
+	if p.state != pendingDecided {
+		l.mu.Unlock()
+		return nil, false, errors.New("ledger: batch recorded twice")
+	}
+	p.state = pendingRecording
+	stale := false
+	if a := p.after; a != nil {
+		stale = a.state != pendingClean || (l.opt.Import && l.lastTime.After(p.base))
+		p.after = nil // the chain of batches must not be kept alive
 	}
 	l.mu.Unlock()
-	return results, nil
+	defer func() {
+		l.mu.Lock()
+		p.state = pendingDirty
+		if clean && err == nil {
+			p.state = pendingClean
+		}
+		l.mu.Unlock()
+	}()
+	if stale {
+		q, err := l.Decide(ctx, p.cmds, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		results, _, err := l.Record(ctx, q)
+		return results, false, err
+	}
+	return l.record(ctx, p)
+}
+
+// record appends a batch decided on the recorded state.
+func (l *Ledger) record(ctx context.Context, p *Pending) ([]Result, bool, error) {
+	results, clean := p.results, true
+	if len(p.reqs) > 0 {
+		ars, err := l.store.AppendBatch(ctx, p.reqs)
+		if err != nil {
+			for _, r := range p.reqs {
+				l.forget(r.Stream)
+			}
+			var be *domain.BatchError
+			if !errors.As(err, &be) || !(errors.Is(be.Err, domain.ErrConcurrency) || errors.Is(be.Err, domain.ErrRequestReused)) {
+				return nil, false, err
+			}
+			// Any result may rest on the batch's discarded plans (a
+			// rejection or a duplicate decided on its overlay), so every
+			// command is decided again.
+			results = make([]Result, len(p.cmds))
+			for i, c := range p.cmds {
+				if results[i], err = l.Handle(ctx, c); err != nil {
+					return nil, false, err
+				}
+			}
+			return results, false, nil
+		}
+		l.mu.Lock()
+		for k, pl := range p.plans {
+			results[p.index[k]] = l.commit(pl, ars[k])
+			// Applied before by another process: not the state decided on.
+			clean = clean && !ars[k].Duplicate
+		}
+		l.advance(p.last)
+	} else {
+		l.mu.Lock()
+	}
+	for _, d := range p.dups {
+		r := *d.src
+		r.Duplicate = true
+		results[d.i] = r
+	}
+	l.mu.Unlock()
+	return results, clean, nil
 }
 
 // plan is a decided command: either a final result (rejection, duplicate)
 // or an append to make and the state it leads to.
 type plan struct {
-	res  Result
-	req  *domain.AppendRequest
-	next *entry
-	hash domain.Hash
-	rid  string
+	res     Result
+	req     *domain.AppendRequest
+	next    *entry
+	applied *Result // the request's entry in next; commit completes it
+	dup     *Result // for a duplicate: the original's result
+}
+
+// view is what a command is decided on besides the cache: the batch's own
+// effects so far and, when speculating, those of the batch in flight, and
+// the import clock they lead to.
+type view struct {
+	overlay map[domain.StreamID]*entry
+	under   map[domain.StreamID]*entry
+	last    time.Time
 }
 
 // plan decides c against the cached (or overlaid, within a batch) state.
@@ -203,21 +344,25 @@ type plan struct {
 // first append without reading it: bulk ingest creates far more payments
 // than it revisits, and NoStream makes the store refuse the append if the
 // stream exists after all; the caller then retries without optimism.
-func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.StreamID]*entry, optimistic bool) (plan, error) {
+func (l *Ledger) plan(ctx context.Context, c domain.Command, v *view, optimistic bool) (plan, error) {
 	meta := c.Meta()
 	if meta.RequestID == "" {
 		err := domain.Err(domain.CodeMissingField, "request_id is required")
 		return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
 	}
 	stream := c.PaymentID().Stream()
-	e, ok := overlay[stream]
+	e, ok := v.overlay[stream]
+	if !ok {
+		e, ok = v.under[stream]
+	}
 	if !ok {
 		e, ok = l.cache[stream]
 	}
 	if !ok && optimistic && createsPayment(c) {
 		// A rejection decided on the unread stream may be a retry of an
 		// applied request (a re-run import): then decide on the real stream.
-		p, err := l.plan(ctx, c, map[domain.StreamID]*entry{stream: {requests: map[string]appliedRequest{}}}, false)
+		fresh := &view{overlay: map[domain.StreamID]*entry{stream: {requests: map[string]appliedRequest{}}}, last: v.last}
+		p, err := l.plan(ctx, c, fresh, false)
 		if err != nil || p.res.Err == nil {
 			return p, err
 		}
@@ -236,11 +381,11 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 			err := domain.Err(domain.CodeRequestReused, "request %s was applied with other content", meta.RequestID)
 			return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
 		}
-		r := prev.res
+		r := *prev.res
 		r.Duplicate = true
-		return plan{res: r}, nil
+		return plan{res: r, dup: prev.res}, nil
 	}
-	at, err := l.stamp(meta)
+	at, err := l.stamp(meta, v.last)
 	if err != nil {
 		return plan{res: Result{Code: domain.CodeOf(err), Err: err}}, nil
 	}
@@ -276,12 +421,11 @@ func (l *Ledger) plan(ctx context.Context, c domain.Command, overlay map[domain.
 	} else {
 		next.rev = uint64(len(evs)) - 1
 	}
-	if l.opt.Import && at.After(l.lastTime) {
-		l.lastTime = at
-	}
 	res := Result{Accepted: true, Code: resultCode(evs), Time: at, Events: evs}
-	next.requests[meta.RequestID] = appliedRequest{hash: h, res: res}
-	return plan{res: res, req: req, next: next, hash: h, rid: meta.RequestID}, nil
+	applied := new(Result)
+	*applied = res
+	next.requests[meta.RequestID] = appliedRequest{hash: h, res: applied}
+	return plan{res: res, req: req, next: next, applied: applied}, nil
 }
 
 // commit caches the state an append led to. Called with l.mu held.
@@ -289,19 +433,23 @@ func (l *Ledger) commit(p plan, ar domain.AppendResult) Result {
 	res := p.res
 	res.Position = ar.Position
 	res.Duplicate = ar.Duplicate
+	// In place: later plans (also of the next batch, decided on this one)
+	// copied the pointer, so their retries answer with the position.
+	*p.applied = res
 	if ar.Duplicate {
 		// Applied before by another process: the cache cannot know the
 		// original events, so reload next time.
 		delete(l.cache, p.req.Stream)
 		return res
 	}
-	p.next.requests[p.rid] = appliedRequest{hash: p.hash, res: res}
 	l.put(p.req.Stream, p.next)
 	return res
 }
 
-// stamp chooses the processing time. Called with l.mu held.
-func (l *Ledger) stamp(m domain.CommandMeta) (time.Time, error) {
+// stamp chooses the processing time; in import mode it may not be earlier
+// than the last recorded time nor than last, the latest of the batch being
+// decided. Called with l.mu held.
+func (l *Ledger) stamp(m domain.CommandMeta, last time.Time) (time.Time, error) {
 	if !l.opt.Import {
 		if !m.At.IsZero() {
 			return time.Time{}, domain.Err(domain.CodeInvalidField, "at is only taken in import mode (--import); the ledger's clock stamps live commands")
@@ -312,8 +460,11 @@ func (l *Ledger) stamp(m domain.CommandMeta) (time.Time, error) {
 		return time.Time{}, domain.Err(domain.CodeMissingField, "at is required in import mode")
 	}
 	at := m.At.UTC()
-	if at.Before(l.lastTime) {
-		return time.Time{}, domain.Err(domain.CodeTimeBackwards, "at %s is earlier than the last recorded %s", at.Format(time.RFC3339Nano), l.lastTime.Format(time.RFC3339Nano))
+	if l.lastTime.After(last) {
+		last = l.lastTime
+	}
+	if at.Before(last) {
+		return time.Time{}, domain.Err(domain.CodeTimeBackwards, "at %s is earlier than the last recorded %s", at.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
 	}
 	return at, nil
 }
@@ -345,7 +496,7 @@ func (l *Ledger) load(ctx context.Context, stream domain.StreamID) (*entry, erro
 				if err != nil {
 					return nil, err
 				}
-				e.requests[r.RequestID] = appliedRequest{hash: h, res: Result{
+				e.requests[r.RequestID] = appliedRequest{hash: h, res: &Result{
 					Accepted: true, Code: resultCode(pending), Position: r.Position, Time: r.Time, Events: pending}}
 			}
 			pending = nil
@@ -364,14 +515,12 @@ func (l *Ledger) put(s domain.StreamID, e *entry) {
 	l.cache[s] = e
 }
 
-// rewind undoes the import clock's advance by a plan whose append failed.
-// Import mode assumes one importer at a time (history is loaded in order);
-// live mode never reads lastTime.
-func (l *Ledger) rewind(before time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lastTime.After(before) {
-		l.lastTime = before
+// advance moves the import clock to t, the latest time of an append that
+// was recorded: lastTime only ever holds recorded times, so a failed or
+// discarded decision never needs undoing. Called with l.mu held.
+func (l *Ledger) advance(t time.Time) {
+	if l.opt.Import && t.After(l.lastTime) {
+		l.lastTime = t
 	}
 }
 
