@@ -9,12 +9,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Env names the variable holding the server URL.
@@ -46,13 +49,34 @@ func DB(t testing.TB) string {
 	}
 	name := "upay_test_" + hex.EncodeToString(b[:])
 	admin(t, server, "CREATE DATABASE "+name)
-	t.Cleanup(func() { admin(t, server, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	t.Cleanup(func() { drop(t, server, name) })
 	u, err := url.Parse(server)
 	if err != nil {
 		t.Fatalf("%s: %v", Env, err)
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// drop drops a test's database. WITH (FORCE) ends the test's own sessions,
+// but it may not end a session of a superuser, such as an autovacuum
+// worker that visits the new database (SQLSTATE 42501), and another
+// session may be on its way out (55006): both pass in a moment, so the
+// drop is retried for a while before the test fails.
+func drop(t testing.TB, server, name string) {
+	t.Helper()
+	var err error
+	for range 100 {
+		if err = tryAdmin(server, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err == nil {
+			return
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || (pe.Code != "42501" && pe.Code != "55006") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("pgtest: drop database %s: %v", name, err)
 }
 
 // Exec runs one statement on the server as the test role, outside any
@@ -64,14 +88,19 @@ func Exec(t testing.TB, sql string, args ...any) {
 
 func admin(t testing.TB, server, sql string, args ...any) {
 	t.Helper()
+	if err := tryAdmin(server, sql, args...); err != nil {
+		t.Fatalf("pgtest: %s: %v", sql, err)
+	}
+}
+
+func tryAdmin(server, sql string, args ...any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, server)
 	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", Env, err)
+		return fmt.Errorf("connect to %s: %w", Env, err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
-	}
+	_, err = c.Exec(ctx, sql, args...)
+	return err
 }
