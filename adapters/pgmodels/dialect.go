@@ -3,18 +3,84 @@ package pgmodels
 import (
 	"strconv"
 	"strings"
+
+	"github.com/rickb777/date"
+
+	"upay/adapters/sqlmodels"
 )
 
 // This file holds what PostgreSQL spells or does differently from SQLite
-// (adapters/sqlitemodels), one named item per difference. Everything else
-// (column lists, search conditions, the merged and sorted search forms,
-// upserts with ON CONFLICT, row-value comparisons) is written as in
-// sqlitemodels, with ? placeholders, and passed through rebind.
+// (adapters/sqlitemodels), one named item per difference: first dialect,
+// this store's side of each difference in the SQL the two stores share
+// (package sqlmodels), then the statements and mechanisms of this store
+// alone.
 
-// rebind turns SQLite's ? placeholders into PostgreSQL's $1, $2, ...: the
-// search builders append conditions and arguments in step, as in
-// sqlitemodels, and number them last. No statement here has a ? in a
-// literal.
+// dialect is how PostgreSQL takes the read models' shared SQL;
+// adapters/sqlitemodels' dialect.go has SQLite's side of each difference.
+var dialect = &sqlmodels.Dialect{
+	Name:    "pgmodels",
+	Integer: "a bigint",
+	// PostgreSQL numbers its placeholders.
+	Rebind: rebind,
+	// Date columns are int4: an int32 parameter is the column's type.
+	Day: func(d date.Date) any { return int32(d.DaysSinceEpoch()) },
+	// An array computed once (an InitPlan) becomes an index condition of
+	// every bitmap scan of the OR in indexOr; `merchant IN (SELECT ...)`
+	// would be planned as a join instead.
+	EveryMerchant: "merchant = ANY(ARRAY(SELECT merchant FROM tx_merchants))",
+	// PostgreSQL merges the sorted outputs of UNION ALL branches (Merge
+	// Append) only when each branch is a subquery planned with that
+	// order; a branch with a WHERE clause and no ORDER BY is planned for
+	// its whole result, unordered.
+	OrderedBranches: true,
+	// A NULL sales date is outside the range too: a refund without a
+	// capture does not happen, but the query must not depend on it.
+	OutsideSales: "(sales_date IS NULL OR sales_date < ? OR sales_date > ?)",
+	DateRange:    indexOr,
+	// In DO UPDATE a bare column name is ambiguous between the stored row
+	// and excluded.
+	QualifyExisting: true,
+}
+
+// indexOr renders a search over a date range as one statement whose three
+// date conditions are OR-ed: the sales date, the return date, and the
+// first event's instant for rows with neither date. PostgreSQL reads each
+// through its partial (merchant, date) index, the merchant (or every
+// merchant of tx_merchants, dialect.EveryMerchant) as the index's first
+// key, ORs the bitmaps and sorts the matches for the page: work in
+// proportion to the rows in the range, as sqlitemodels' three sorted
+// branches (SQLite cannot OR indexes).
+//
+// A range with an end is fenced (sortFence) so that the planner cannot
+// choose instead to walk tx_created newest first, filtering: it does not
+// know that dates follow creation times, and for a range in the past that
+// walk reads every newer row. A range with only a start is not: there the
+// newest rows are the ones that match, and the walk stops at the page.
+func indexOr(r sqlmodels.DateRange) (string, []any) {
+	args := r.WhoArgs
+	var arms []string
+	for _, arm := range r.Arms {
+		arms = append(arms, "("+strings.Join(arm.Conds, " AND ")+")")
+		args = append(args, arm.Args...)
+	}
+	where := append([]string{r.Who, "(" + strings.Join(arms, " OR ") + ")"}, r.Common.Conds...)
+	s := "SELECT " + sqlmodels.TxCols + " FROM transactions WHERE " + strings.Join(where, " AND ")
+	if r.HasEnd {
+		s = sortFence(s)
+	}
+	return s + sqlmodels.NewestFirst + " LIMIT ?", append(append(args, r.Common.Args...), r.Limit)
+}
+
+// sortFence makes sel an optimization fence: a subquery with OFFSET 0 is
+// planned by itself, for all its rows, so the ORDER BY ... LIMIT around it
+// sorts what its indexes find instead of steering it to an index in the
+// listing's order (see indexOr). SQLite plans the explicit branches as
+// written.
+func sortFence(sel string) string { return "SELECT * FROM (" + sel + " OFFSET 0) AS t" }
+
+// rebind turns the ? placeholders of the shared SQL into PostgreSQL's $1,
+// $2, ...: the search builders append conditions and arguments in step and
+// number them last. No statement here has a ? in a literal.
 func rebind(q string) string {
 	if !strings.Contains(q, "?") {
 		return q
@@ -68,13 +134,6 @@ func beginSQL(liftTimeout bool) string {
 	}
 	return s + sqlLock
 }
-
-// whoEveryMerchant is the searches' merchant condition when the query names
-// none: seek the (merchant, date) indexes once per merchant of
-// tx_merchants. SQLite plans `merchant IN (SELECT ...)` as that skip-scan;
-// PostgreSQL would join instead, while an array computed once (an InitPlan)
-// becomes an index condition of every bitmap scan of the OR below.
-const whoEveryMerchant = "merchant = ANY(ARRAY(SELECT merchant FROM tx_merchants))"
 
 // unnestInsert renders a bulk insert of table's cols from one array
 // parameter per column, cast to types: a batch of any size is one
@@ -144,20 +203,6 @@ const sqlSecondaryIndexes = `SELECT i.indexrelid::regclass::text, c.relname, pg_
 func ifNotExists(def string) string {
 	return strings.Replace(def, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
 }
-
-// orderedBranch renders one branch of a merged search: sorted and cut to
-// the page by itself. PostgreSQL merges the sorted outputs of UNION ALL
-// branches (Merge Append) only when each branch is a subquery planned with
-// that order; a branch with a WHERE clause and no ORDER BY is planned for
-// its whole result, unordered. SQLite merges the bare branches.
-func orderedBranch(sel, order string) string { return "(" + sel + order + " LIMIT ?)" }
-
-// sortFence makes sel an optimization fence: a subquery with OFFSET 0 is
-// planned by itself, for all its rows, so the ORDER BY ... LIMIT around it
-// sorts what its indexes find instead of steering it to an index in the
-// listing's order (see searchSQL). SQLite plans the explicit branches as
-// written.
-func sortFence(sel string) string { return "SELECT * FROM (" + sel + " OFFSET 0) AS t" }
 
 // sessionParams are set on every connection unless the URL sets them.
 // jit=off: the searches are short, index-driven statements whose cost

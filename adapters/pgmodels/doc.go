@@ -54,23 +54,28 @@
 //
 // Reads run on the pool and see committed rows only; pgx prepares each
 // statement once per connection (sqlitemodels' statement cache). The
-// admin search has three forms (see searchSQL): no date range walks an
-// index in the listing's order; one merchant over up to a week merges
-// per-day branches that each read their index in that order and stop at
-// the page; any other range ORs the three date indexes and sorts the
-// matches.
+// admin search has three forms (sqlmodels.Dialect.Search): no date range
+// walks an index in the listing's order; one merchant over up to a week
+// merges per-day branches that each read their index in that order and
+// stop at the page; any other range ORs the three date indexes and sorts
+// the matches.
 //
-// Differences from sqlitemodels, each named in dialect.go with its
-// reason: $n placeholders (the SQL is written with ? and renumbered),
-// array parameters instead of chunks of ? groups, the advisory lock, the
-// asynchronous commit, COPY, TRUNCATE, ordered branches in the merged
-// search (PostgreSQL merges only branches that sort themselves), a fence
-// around the sorted search (so that the planner, which does not know that
-// dates follow creation times, cannot walk the whole listing instead), the
-// merchant list as an array for the every-merchant search, index
-// definitions taken from the catalog, and jit off for the searches.
-// SQLite's explicit key-only union is not needed: PostgreSQL ORs bitmaps
-// of several indexes in one scan.
+// Shared SQL. The SQL and row mapping this store shares with sqlitemodels
+// (column lists, the reads and the admin search's builder, upsert clauses,
+// scan targets, the journal's and payouts' stored encodings) are package
+// sqlmodels', written with ? placeholders. Differences from sqlitemodels,
+// each named in dialect.go with its reason: in the shared SQL (the dialect
+// value) $n placeholders (rebind), int4 dates, the merchant list as an
+// array for the every-merchant search, ordered branches in the merged
+// search (PostgreSQL merges only branches that sort themselves), NULL
+// sales dates in its return branches, upserts that name the stored row's
+// columns, and the search over a long date range as OR-ed index bitmaps
+// (indexOr, where SQLite needs an explicit key-only union) fenced so that
+// the planner, which does not know that dates follow creation times,
+// cannot walk the whole listing instead; and in this store alone, array
+// parameters instead of chunks of ? groups, the advisory lock, the
+// asynchronous commit, COPY, TRUNCATE, index definitions taken from the
+// catalog, and jit off for the searches.
 //
 // Errors: U1009 for a store URL that does not parse (its password never
 // shown) and invalid queries (projections.TxQuery.Validate); U3003

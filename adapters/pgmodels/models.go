@@ -2,7 +2,6 @@ package pgmodels
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -11,10 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"upay/adapters/pgschema"
+	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -49,6 +48,8 @@ type Options struct {
 // safe for concurrent use; several Models (in one or several processes)
 // may share one database.
 type Models struct {
+	*reader // SearchTransactions ... PayoutsOn, through query
+
 	pool *pgxpool.Pool
 	opt  Options
 
@@ -73,7 +74,7 @@ var (
 
 // storeErr maps an engine error to U3003, keeping it as the cause.
 func storeErr(err error, format string, args ...any) error {
-	return domain.Wrap(domain.CodeStoreFailure, err, "pgmodels: "+format, args...)
+	return dialect.Err(err, format, args...)
 }
 
 var errClosed = domain.Err(domain.CodeStoreFailure, "pgmodels: the read models are closed")
@@ -127,7 +128,11 @@ func Open(ctx context.Context, url string, opt Options) (*Models, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Models{pool: pool, opt: opt, wsem: make(chan struct{}, 1)}, nil
+	m := &Models{pool: pool, opt: opt, wsem: make(chan struct{}, 1)}
+	// A failed read is U3003 saying what was read, the models closed
+	// included.
+	m.reader = sqlmodels.NewReader(dialect, m.query, storeErr)
+	return m, nil
 }
 
 // parseURL parses a store URL. Errors: U1009, without the password.
@@ -199,34 +204,6 @@ func (m *Models) isClosed() bool {
 	return m.closed
 }
 
-// Checkpoints returns each projection's committed position.
-func (m *Models) Checkpoints(ctx context.Context) (map[string]domain.Position, error) {
-	rows, err := m.pool.Query(ctx, sqlCheckpoints)
-	if err != nil {
-		return nil, storeErr(err, "read checkpoints")
-	}
-	return scanCheckpoints(rows)
-}
-
-var sqlCheckpoints = "SELECT name, pos_commit, pos_prepare FROM checkpoints"
-
-func scanCheckpoints(rows pgx.Rows) (map[string]domain.Position, error) {
-	defer rows.Close()
-	out := map[string]domain.Position{}
-	for rows.Next() {
-		var name string
-		var c, p int64
-		if err := rows.Scan(&name, &c, &p); err != nil {
-			return nil, storeErr(err, "read checkpoints")
-		}
-		out[name] = domain.Position{Commit: uint64(c), Prepare: uint64(p)}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr(err, "read checkpoints")
-	}
-	return out, nil
-}
-
 // Status returns each projection's checkpoint and lag (-1 when the models
 // were opened without Options.Events), the lag from projections.Lag: never
 // a difference of positions, which means nothing on PostgreSQL.
@@ -235,26 +212,5 @@ func (m *Models) Status(ctx context.Context) ([]projections.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.opt.Events != nil {
-		return projections.StatusOf(ctx, m.opt.Events, cps)
-	}
-	out := make([]projections.Status, 0, len(projections.Names))
-	for _, n := range projections.Names {
-		out = append(out, projections.Status{Name: n, Position: cps[n], Lag: -1})
-	}
-	return out, nil
-}
-
-// sqlInt converts a position component for a bigint column.
-func sqlInt(v uint64, what string) (int64, error) {
-	if v > math.MaxInt64 {
-		return 0, domain.Err(domain.CodeStoreFailure, "pgmodels: %s %d does not fit a bigint", what, v)
-	}
-	return int64(v), nil
-}
-
-func positionArgs(p domain.Position) (int64, int64, error) {
-	c, err1 := sqlInt(p.Commit, "position")
-	q, err2 := sqlInt(p.Prepare, "position")
-	return c, q, errors.Join(err1, err2)
+	return sqlmodels.Status(ctx, m.opt.Events, cps)
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,17 +20,14 @@ import (
 	"upay/adapters/pgschema"
 	"upay/adapters/pgtest"
 	"upay/adapters/readmodeltest"
-	"upay/adapters/sqlite"
+	"upay/adapters/sqlmodels"
 	"upay/domain"
-	"upay/ledger"
 	"upay/projections"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bench.dir != "" {
-		os.RemoveAll(bench.dir)
-	}
+	readmodeltest.RemoveBenchStore()
 	os.Exit(code)
 }
 
@@ -59,185 +54,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// fixture records n card sales (authorize and capture) for three merchants
-// over n minutes in an embedded event store and returns it.
-func fixture(t testing.TB, path string, n int) *sqlite.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	l, err := ledger.New(ctx, s, ledger.Options{Import: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)
-	var cmds []domain.Command
-	for i := range n {
-		id := domain.PaymentID(fmt.Sprintf("p%05d", i))
-		at = at.Add(time.Minute)
-		cmds = append(cmds,
-			domain.Authorize{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("a%d", i), At: at}, Payment: id,
-				Merchant: domain.MerchantID(fmt.Sprintf("27000000%d", 1+i%3)), Brand: domain.Brands[i%len(domain.Brands)],
-				Amount: domain.Yen(100 + i), Installments: 1, Card: domain.NewCardRef([]byte("k"), "4111111111111111"), Result: domain.ResultApproved},
-			domain.Capture{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("c%d", i), At: at}, Payment: id})
-	}
-	res, err := l.HandleBatch(ctx, cmds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		if !r.Accepted {
-			t.Fatalf("fixture command rejected: %v", r.Err)
-		}
-	}
-	return s
-}
-
-// fixtureMore records n more sales, numbered from first.
-func fixtureMore(t *testing.T, s *sqlite.Store, first, n int) {
-	t.Helper()
-	ctx := context.Background()
-	l, err := ledger.New(ctx, s, ledger.Options{Import: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	last, _, _ := s.Last(ctx)
-	at := last.Time
-	for i := first; i < first+n; i++ {
-		at = at.Add(time.Minute)
-		id := domain.PaymentID(fmt.Sprintf("p%05d", i))
-		for _, c := range []domain.Command{
-			domain.Authorize{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("a%d", i), At: at}, Payment: id, Merchant: "270000001",
-				Brand: domain.Visa, Amount: 500, Installments: 1, Card: domain.NewCardRef([]byte("k"), "4111111111111111"), Result: domain.ResultApproved},
-			domain.Capture{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("c%d", i), At: at}, Payment: id},
-		} {
-			if r, err := l.Handle(ctx, c); err != nil || !r.Accepted {
-				t.Fatalf("%v %v", err, r.Err)
-			}
-		}
-	}
-}
-
-// state is everything the models hold, for comparing two of them.
-type state struct {
-	rows    []projections.Transaction
-	tb      projections.TrialBalance
-	tot     []projections.TotalRow
-	journal []projections.JournalEntry
-	cps     map[string]domain.Position
-}
-
-func readState(t *testing.T, m *Models) state {
-	t.Helper()
-	ctx := context.Background()
-	var st state
-	q := projections.TxQuery{Limit: projections.MaxSearchLimit}
-	for {
-		p, err := m.SearchTransactions(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.rows = append(st.rows, p.Rows...)
-		if !p.More {
-			break
-		}
-		q.After = p.Next
-	}
-	var err error
-	if st.tb, err = m.TrialBalance(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, mid := range []domain.MerchantID{"270000001", "270000002", "270000003"} {
-		rows, err := m.PeriodTotals(ctx, mid, date.New(2019, 1, 1), date.New(2020, 1, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.tot = append(st.tot, rows...)
-	}
-	for after := domain.Start; ; {
-		page, err := m.Journal(ctx, after, projections.MaxJournalLimit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.journal = append(st.journal, page...)
-		if len(page) < projections.MaxJournalLimit {
-			break
-		}
-		after = page[len(page)-1].Position
-	}
-	if st.cps, err = m.Checkpoints(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func sameState(t *testing.T, what string, got, want state) {
-	t.Helper()
-	if len(got.rows) != len(want.rows) {
-		t.Fatalf("%s: %d rows, want %d", what, len(got.rows), len(want.rows))
-	}
-	for i := range got.rows {
-		g, w := got.rows[i], want.rows[i]
-		if !g.CreatedAt.Equal(w.CreatedAt) || !g.UpdatedAt.Equal(w.UpdatedAt) {
-			t.Fatalf("%s: row %d times differ", what, i)
-		}
-		g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		if !reflect.DeepEqual(g, w) {
-			t.Fatalf("%s: row %d\n got %+v\nwant %+v", what, i, g, w)
-		}
-	}
-	if !reflect.DeepEqual(got.journal, want.journal) {
-		t.Fatalf("%s: journal of %d entries, want %d", what, len(got.journal), len(want.journal))
-	}
-	if !reflect.DeepEqual(got.tb, want.tb) || !reflect.DeepEqual(got.tot, want.tot) || !reflect.DeepEqual(got.cps, want.cps) {
-		t.Fatalf("%s:\n got %v %v %v\nwant %v %v %v", what, got.tb, got.tot, got.cps, want.tb, want.tot, want.cps)
-	}
+// openFollowing opens the read models in a new throwaway database,
+// following events.
+func openFollowing(t *testing.T, events domain.EventStore) readmodeltest.Store {
+	return openFresh(t, Options{Events: events})
 }
 
 // A failure after a batch's rows and before its checkpoints (an error, or
 // the context cancelled there) rolls the whole batch back.
 func TestFailureBetweenRowsAndCheckpoint(t *testing.T) {
-	ctx := context.Background()
-	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 50)
-	m := openFresh(t, Options{Events: s})
-	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 30})
-	if _, err := r.CatchUp(ctx); err != nil { // first: 100 events in pages of 30
-		t.Fatal(err)
-	}
-	committed := readState(t, m)
-	if len(committed.rows) != 50 {
-		t.Fatalf("fixture: %d rows", len(committed.rows))
-	}
-	fixtureMore(t, s, 50, 20)
-
-	calls := 0
-	m.failBeforeCheckpoint = func() error { calls++; return errors.New("disk on fire") }
-	if _, err := r.CatchUp(ctx); err == nil || calls != 1 {
-		t.Fatalf("CatchUp with a failing batch: %v after %d calls", err, calls)
-	}
-	sameState(t, "after a failure before the checkpoint", readState(t, m), committed)
-
-	cctx, cancel := context.WithCancel(ctx)
-	m.failBeforeCheckpoint = func() error { cancel(); return nil }
-	if _, err := r.CatchUp(cctx); err == nil {
-		t.Fatal("CatchUp whose context ends before the checkpoint succeeded")
-	}
-	sameState(t, "after a cancellation before the checkpoint", readState(t, m), committed)
-
-	m.failBeforeCheckpoint = nil
-	if n, err := r.CatchUp(ctx); err != nil || n != 40 {
-		t.Fatalf("catch-up after the failures: %d, %v; want the 40 new events", n, err)
-	}
-	if st := readState(t, m); len(st.rows) != 70 {
-		t.Fatalf("%d rows after recovery, want 70", len(st.rows))
-	}
-	status, err := m.Status(ctx)
-	if err != nil || len(status) != len(projections.Names) || status[0].Lag != 0 || status[0].Position.Commit != 140 {
-		t.Fatalf("status %+v, %v", status, err)
-	}
+	readmodeltest.FailureBetweenRowsAndCheckpoint(t, openFollowing, func(m readmodeltest.Store, hook func() error) {
+		m.(*Models).failBeforeCheckpoint = hook
+	})
 }
 
 // killingWriter ends the server backend of a write transaction after the
@@ -300,7 +128,7 @@ func (tx *killingTx) Write(b *projections.Batch) error {
 // an untouched store.
 func TestKilledConnectionMidBatch(t *testing.T) {
 	ctx := context.Background()
-	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 1500) // 3,000 events
+	s := readmodeltest.Sales(t, filepath.Join(t.TempDir(), "upay.db"), 1500) // 3,000 events
 	var b [4]byte
 	rand.Read(b[:])
 	app := "upay-pgmodels-test-" + hex.EncodeToString(b[:])
@@ -313,10 +141,10 @@ func TestKilledConnectionMidBatch(t *testing.T) {
 	// Pages of 1,000 events post journal entries by COPY; the untouched
 	// store below, in pages of 100, by the pipelined insert.
 	w := &killingWriter{Models: m, t: t, url: dbURL, appName: app, kill: 2}
-	var afterFirst state
+	var afterFirst readmodeltest.State
 	r := projections.NewRunner(s, w, projections.RunnerOptions{PageSize: 1000, Progress: func(done, _ int64) {
 		if done == 1000 {
-			afterFirst = readState(t, m)
+			afterFirst = readmodeltest.ReadState(t, m)
 		}
 	}})
 	_, err = r.CatchUp(ctx)
@@ -327,10 +155,10 @@ func TestKilledConnectionMidBatch(t *testing.T) {
 		t.Fatalf("catch-up through a killed connection: %v; want U3003 saying the connection was lost", err)
 	}
 	t.Logf("the error: %v", err)
-	if afterFirst.cps == nil || afterFirst.cps[projections.NameTransactions].Commit != 1000 {
-		t.Fatalf("the first batch did not commit: %v", afterFirst.cps)
+	if afterFirst.Checkpoints == nil || afterFirst.Checkpoints[projections.NameTransactions].Commit != 1000 {
+		t.Fatalf("the first batch did not commit: %v", afterFirst.Checkpoints)
 	}
-	sameState(t, "after the killed batch", readState(t, m), afterFirst)
+	readmodeltest.SameState(t, "after the killed batch", readmodeltest.ReadState(t, m), afterFirst)
 
 	// A fresh runner on the same models: the pool has replaced the dead
 	// connection.
@@ -342,11 +170,11 @@ func TestKilledConnectionMidBatch(t *testing.T) {
 	if _, err := projections.NewRunner(s, untouched, projections.RunnerOptions{PageSize: 100}).CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := readState(t, m)
-	if len(got.rows) != 1500 || len(got.journal) != 1500 {
-		t.Fatalf("%d rows and %d journal entries, want 1,500 each", len(got.rows), len(got.journal))
+	got := readmodeltest.ReadState(t, m)
+	if len(got.Rows) != 1500 || len(got.Journal) != 1500 {
+		t.Fatalf("%d rows and %d journal entries, want 1,500 each", len(got.Rows), len(got.Journal))
 	}
-	sameState(t, "recovered vs untouched", got, readState(t, untouched))
+	readmodeltest.SameState(t, "recovered vs untouched", got, readmodeltest.ReadState(t, untouched))
 	st, err := m.Status(ctx)
 	if err != nil || st[0].Lag != 0 || st[2].Lag != 0 {
 		t.Fatalf("status after recovery: %+v, %v", st, err)
@@ -427,7 +255,7 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 	// 10 merchants x 40 days x 100 payments, every 50th refunded three
 	// days later, every 20th never captured: enough rows that a scan
 	// costs more than the indexes.
-	if _, err := m.pool.Exec(ctx, `INSERT INTO transactions (`+txCols+`)
+	if _, err := m.pool.Exec(ctx, `INSERT INTO transactions (`+sqlmodels.TxCols+`)
 		SELECT 'p' || lpad(i::text, 7, '0'), (270000001 + i % 10)::text, 'card', 'visa', 100 + i % 5000, 100, 0,
 			'captured', 'ok-01', '', CASE WHEN i % 20 <> 0 THEN 18170 + i / 1000 END,
 			CASE WHEN i % 50 = 0 THEN 18173 + i / 1000 END, '************1111', 1, 'T', NULL, NULL, '',
@@ -475,7 +303,7 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 		{"everything, next page", projections.TxQuery{}, cur, []string{"tx_created"}, false},
 		{"amount", projections.TxQuery{MinAmount: &amt, MaxAmount: &amt}, nil, []string{"tx_amount"}, false},
 	} {
-		s, args := searchSQL(tc.q, tc.cur, 51)
+		s, args := dialect.Search(tc.q, tc.cur, 51)
 		for _, generic := range []bool{false, true} {
 			plan := explain(t, m, s, args, generic)
 			t.Logf("%s (generic %v):\n%s", tc.name, generic, plan)
@@ -502,11 +330,11 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 			}
 		}
 	}
-	if plan := explain(t, m, sqlUnknownEmoney, []any{"270000001"}, false); !strings.Contains(plan, "tx_merchant_dateless") {
+	if plan := explain(t, m, rebind(sqlmodels.QueryUnknownEmoney), []any{"270000001"}, false); !strings.Contains(plan, "tx_merchant_dateless") {
 		t.Errorf("unknown e-money plan:\n%s", plan)
 	}
 	// 100 merchants x 72 paydays (three years) of payouts.
-	if _, err := m.pool.Exec(ctx, `INSERT INTO payouts (`+payoutCols+`)
+	if _, err := m.pool.Exec(ctx, `INSERT INTO payouts (`+sqlmodels.PayoutCols+`)
 		SELECT (270000001 + i % 100)::text || '-001-' || i, (270000001 + i % 100)::text, 18000 + (i / 100) * 15, 18000 + (i / 100) * 15 - 2,
 			'[]', 0, 0, 0, '', 0, 0, 0, 0, true, false, 'paid', '', 0, 0, i, i
 		FROM generate_series(0, 7199) AS i`); err != nil {
@@ -520,8 +348,8 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 		args  []any
 		index string
 	}{
-		{sqlPayouts, []any{"270000001", int32(18000), int32(18400)}, "payouts_merchant"},
-		{sqlPayoutsOn, []any{int32(18300)}, "payouts_payday"},
+		{rebind(sqlmodels.QueryPayouts), []any{"270000001", int32(18000), int32(18400)}, "payouts_merchant"},
+		{rebind(sqlmodels.QueryPayoutsOn), []any{int32(18300)}, "payouts_payday"},
 	} {
 		if plan := explain(t, m, q.sql, q.args, false); !strings.Contains(plan, q.index) || strings.Contains(plan, "Seq Scan") {
 			t.Errorf("payouts plan:\n%s", plan)
@@ -604,66 +432,10 @@ func TestOpenErrors(t *testing.T) {
 }
 
 // Readers keep reading while a rebuild truncates, refills and re-indexes
-// the listing: they see committed pages only and never fail.
+// the listing: they see committed pages only and never fail; the indexes
+// are back after it.
 func TestReadsDuringRebuild(t *testing.T) {
-	ctx := context.Background()
-	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 400)
-	m := openFresh(t, Options{Events: s})
-	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 50})
-	if _, err := r.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	errs := make(chan error, 4)
-	for g := range 4 {
-		go func() {
-			day := date.New(2019, 10, 1)
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					errs <- nil
-					return
-				default:
-				}
-				var err error
-				switch (g + i) % 3 {
-				case 0:
-					var p projections.TxPage
-					p, err = m.SearchTransactions(ctx, projections.TxQuery{Merchant: "270000001", From: &day, To: &day})
-					if err == nil && len(p.Rows) > projections.SearchLimit {
-						err = fmt.Errorf("%d rows", len(p.Rows))
-					}
-				case 1:
-					var tb projections.TrialBalance
-					if tb, err = m.TrialBalance(ctx); err == nil {
-						if d, c := tb.Totals(); d != c {
-							err = fmt.Errorf("trial balance %d != %d mid-rebuild", d, c)
-						}
-					}
-				default:
-					_, err = m.Status(ctx)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	for range 2 {
-		if _, err := r.Rebuild(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(done)
-	for range 4 {
-		if err := <-errs; err != nil {
-			t.Fatalf("reader: %v", err)
-		}
-	}
-	if st := readState(t, m); len(st.rows) != 400 {
-		t.Fatalf("%d rows after the rebuilds", len(st.rows))
-	}
+	m := readmodeltest.ReadsDuringRebuild(t, openFollowing).(*Models)
 	if have, deferred := indexCount(t, m); have != 6 || deferred != 0 {
 		t.Fatalf("after the rebuilds: %d indexes, %d deferred", have, deferred)
 	}
@@ -673,13 +445,13 @@ func TestReadsDuringRebuild(t *testing.T) {
 // migrated) rebuilds by deleting.
 func TestResetWithoutTruncatePrivilege(t *testing.T) {
 	ctx := context.Background()
-	s := fixture(t, filepath.Join(t.TempDir(), "upay.db"), 50)
+	s := readmodeltest.Sales(t, filepath.Join(t.TempDir(), "upay.db"), 50)
 	m := openFresh(t, Options{Events: s})
 	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 30})
 	if _, err := r.CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := readState(t, m)
+	want := readmodeltest.ReadState(t, m)
 	if _, err := m.pool.Exec(ctx, "REVOKE TRUNCATE ON transactions, tx_merchants, period_totals, journal, trial_balance, payouts FROM CURRENT_USER"); err != nil {
 		t.Fatal(err)
 	}
@@ -690,7 +462,7 @@ func TestResetWithoutTruncatePrivilege(t *testing.T) {
 	if n, err := r.Rebuild(ctx, nil); err != nil || n != 100 {
 		t.Fatalf("rebuild without TRUNCATE: %d, %v", n, err)
 	}
-	sameState(t, "rebuilt by deleting", readState(t, m), want)
+	readmodeltest.SameState(t, "rebuilt by deleting", readmodeltest.ReadState(t, m), want)
 }
 
 // A database at level 2 whose read models a build of that level folded
@@ -736,7 +508,7 @@ func TestUpgradeFromLevel2(t *testing.T) {
 			t.Fatalf("copy %s: %v", table, err)
 		}
 	}
-	copyRows("transactions", txCols, "")
+	copyRows("transactions", sqlmodels.TxCols, "")
 	copyRows("tx_merchants", "merchant", "")
 	copyRows("period_totals", "merchant, date, grp, count, sales", "")
 	copyRows("journal", "pos_commit, pos_prepare, time_ns, type, payment, debit, credit, amount, postings", "WHERE type NOT LIKE 'payout.%'")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -15,22 +16,20 @@ import (
 // The write statements: one each, whatever the batch's size (see
 // unnestInsert). Deltas add to the stored cells.
 var (
-	sqlUpsertTx = unnestInsert("transactions", txCols, txTypes, "ON CONFLICT (payment) DO UPDATE SET "+txUpdate)
-	sqlSelectTx = rebind("SELECT " + txCols + " FROM transactions WHERE payment " + anyOf)
+	sqlUpsertTx = unnestInsert("transactions", sqlmodels.TxCols, txTypes, sqlmodels.TxOnConflict+sqlmodels.TxUpdate)
+	sqlSelectTx = rebind(sqlmodels.TxsByPayment(anyOf))
 	sqlMerchant = unnestInsert("tx_merchants", "merchant", "text", "ON CONFLICT (merchant) DO NOTHING")
-	sqlTotals   = unnestInsert("period_totals", "merchant, date, grp, count, sales", "text, int4, text, int8, int8",
-		"ON CONFLICT (merchant, date, grp) DO UPDATE SET count = period_totals.count + excluded.count, sales = period_totals.sales + excluded.sales")
-	sqlJournal  = unnestInsert("journal", journalCols, journalTypes, "")
-	sqlBalances = unnestInsert("trial_balance", "account, debit, credit", "text, int8, int8",
-		"ON CONFLICT (account) DO UPDATE SET debit = trial_balance.debit + excluded.debit, credit = trial_balance.credit + excluded.credit")
-	sqlCheckpoint = unnestInsert("checkpoints", "name, pos_commit, pos_prepare", "text, int8, int8",
-		"ON CONFLICT (name) DO UPDATE SET pos_commit = excluded.pos_commit, pos_prepare = excluded.pos_prepare")
-	// A payout line stamps the rows it settles (projections.Settlement.Stamp
-	// in SQL), through tx_unsettled; one statement per line, in log order,
-	// so that the first payout to cover a row keeps it.
-	sqlSettle        = rebind("UPDATE transactions SET payout = ? WHERE merchant = ? AND sales_date BETWEEN ? AND ? AND payout = '' AND brand " + anyOf)
-	sqlUpsertPayouts = unnestInsert("payouts", payoutCols, payoutTypes, "ON CONFLICT (notice_no) DO UPDATE SET "+payoutUpdate)
-	sqlOutcome       = rebind("UPDATE payouts SET status = ?, reason = ?, outcome_at = ?, pos_commit = ?, pos_prepare = ? WHERE notice_no = ?")
+	sqlTotals   = unnestInsert("period_totals", sqlmodels.TotalsCols, "text, int4, text, int8, int8",
+		dialect.AddOnConflict("period_totals", "merchant, date, grp", "count", "sales"))
+	sqlJournal  = unnestInsert("journal", sqlmodels.JournalCols, journalTypes, "")
+	sqlBalances = unnestInsert("trial_balance", sqlmodels.BalanceCols, "text, int8, int8",
+		dialect.AddOnConflict("trial_balance", "account", "debit", "credit"))
+	sqlCheckpoint = unnestInsert("checkpoints", sqlmodels.CheckpointCols, "text, int8, int8", sqlmodels.CheckpointOnConflict)
+	// One statement per payout line, in log order, so that the first
+	// payout to cover a row keeps it.
+	sqlSettle        = rebind(sqlmodels.Settle(anyOf))
+	sqlUpsertPayouts = unnestInsert("payouts", sqlmodels.PayoutCols, payoutTypes, sqlmodels.PayoutOnConflict+sqlmodels.PayoutUpdate)
+	sqlOutcome       = rebind(sqlmodels.Outcome)
 )
 
 // writeTx is a projections.WriteTx: a READ COMMITTED transaction on a
@@ -71,11 +70,11 @@ func (m *Models) Begin(ctx context.Context) (projections.WriteTx, error) {
 }
 
 func (tx *writeTx) Checkpoints() (map[string]domain.Position, error) {
-	rows, err := tx.tx.Query(tx.ctx, sqlCheckpoints)
+	rows, err := tx.tx.Query(tx.ctx, sqlmodels.QueryCheckpoints)
 	if err != nil {
 		return nil, storeErr(err, "read checkpoints")
 	}
-	return scanCheckpoints(rows)
+	return dialect.ScanCheckpoints(rows)
 }
 
 // Transactions loads the stored rows of ids in one statement.
@@ -92,16 +91,8 @@ func (tx *writeTx) Transactions(ids []domain.PaymentID) (map[domain.PaymentID]pr
 	if err != nil {
 		return nil, storeErr(err, "load transaction rows")
 	}
-	defer rows.Close()
-	for rows.Next() {
-		t, err := scanTx(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[t.Payment] = t
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr(err, "load transaction rows")
+	if err := dialect.ScanTxsInto(rows, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -173,7 +164,7 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 		queue("payouts", sqlUpsertPayouts, a.args()...)
 	}
 	for _, o := range b.Outcomes {
-		c, p, err := positionArgs(o.Position)
+		c, p, err := dialect.Position(o.Position)
 		if err != nil {
 			return err
 		}
@@ -185,7 +176,7 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 		}
 	}
 	if len(b.Journal) >= copyMinRows {
-		if _, err := tx.tx.CopyFrom(tx.ctx, pgx.Identifier{"journal"}, strings.Split(journalCols, ", "), &journal); err != nil {
+		if _, err := tx.tx.CopyFrom(tx.ctx, pgx.Identifier{"journal"}, strings.Split(sqlmodels.JournalCols, ", "), &journal); err != nil {
 			return tx.fail(err, "write journal")
 		}
 	}
@@ -200,7 +191,7 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 	var names []string
 	var cs, ps []int64
 	for name, pos := range b.Checkpoints {
-		c, p, err := positionArgs(pos)
+		c, p, err := dialect.Position(pos)
 		if err != nil {
 			return err
 		}
@@ -288,52 +279,35 @@ func (tx *writeTx) Rollback() error {
 // secondary indexes, recording their definitions in deferred_indexes, and
 // Ready recreates them once the rebuild has caught up. Errors: U1009 for
 // an unknown name, U3003.
-func (m *Models) Reset(ctx context.Context, names []string) (err error) {
-	names, err = projections.CheckNames(names)
+func (m *Models) Reset(ctx context.Context, names []string) error {
+	names, err := projections.CheckNames(names)
 	if err != nil {
 		return err
 	}
-	tx, err := m.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	wt := tx.(*writeTx)
-	defer func() {
-		if err != nil {
-			_ = wt.Rollback()
-		}
-	}()
-	var tables []string
-	for _, n := range names {
-		switch n {
-		case projections.NameTransactions:
-			if err := wt.deferIndexes(); err != nil {
-				return err
+	return sqlmodels.Within(ctx, m, func(tx projections.WriteTx) error {
+		wt := tx.(*writeTx)
+		var tables []string
+		for _, n := range names {
+			if n == projections.NameTransactions {
+				if err := wt.deferIndexes(); err != nil {
+					return err
+				}
 			}
-			tables = append(tables, "transactions", "tx_merchants")
-		case projections.NameTotals:
-			tables = append(tables, "period_totals")
-		case projections.NameJournal:
-			tables = append(tables, "journal", "trial_balance")
-		case projections.NamePayouts:
-			tables = append(tables, "payouts")
+			tables = append(tables, sqlmodels.Tables(n)...)
 		}
-	}
-	var canTruncate bool
-	if err := wt.tx.QueryRow(ctx, sqlCanTruncate, tables).Scan(&canTruncate); err != nil {
-		return wt.fail(err, "reset: check privileges")
-	}
-	var pb pgx.Batch
-	var what []string
-	for _, q := range emptyTables(canTruncate, tables) {
-		pb.Queue(q)
-		what = append(what, "reset: "+q)
-	}
-	pb.Queue(rebind("DELETE FROM checkpoints WHERE name "+anyOf), names)
-	if err := wt.send(&pb, append(what, "reset: checkpoints")); err != nil {
-		return err
-	}
-	return wt.Commit()
+		var canTruncate bool
+		if err := wt.tx.QueryRow(ctx, sqlCanTruncate, tables).Scan(&canTruncate); err != nil {
+			return wt.fail(err, "reset: check privileges")
+		}
+		var pb pgx.Batch
+		var what []string
+		for _, q := range emptyTables(canTruncate, tables) {
+			pb.Queue(q)
+			what = append(what, "reset: "+q)
+		}
+		pb.Queue(rebind("DELETE FROM checkpoints WHERE name "+anyOf), names)
+		return wt.send(&pb, append(what, "reset: checkpoints"))
+	})
 }
 
 // deferIndexes drops the listing's secondary indexes and records their
@@ -369,7 +343,7 @@ func (tx *writeTx) deferIndexes() error {
 // refreshes the planner's statistics of the refilled table. When none is
 // deferred (the usual case: every reader's catch-up ends here) it only
 // reads one row and takes no lock.
-func (m *Models) Ready(ctx context.Context) (err error) {
+func (m *Models) Ready(ctx context.Context) error {
 	var pending bool
 	if err := m.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM deferred_indexes)").Scan(&pending); err != nil {
 		return storeErr(err, "read deferred indexes")
@@ -377,43 +351,36 @@ func (m *Models) Ready(ctx context.Context) (err error) {
 	if !pending {
 		return nil
 	}
-	tx, err := m.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	wt := tx.(*writeTx)
-	defer func() {
+	return sqlmodels.Within(ctx, m, func(tx projections.WriteTx) error {
+		wt := tx.(*writeTx)
+		rows, err := wt.tx.Query(ctx, "SELECT name, def FROM deferred_indexes ORDER BY name")
 		if err != nil {
-			_ = wt.Rollback()
+			return wt.fail(err, "read deferred indexes")
 		}
-	}()
-	rows, err := wt.tx.Query(ctx, "SELECT name, def FROM deferred_indexes ORDER BY name")
-	if err != nil {
-		return wt.fail(err, "read deferred indexes")
-	}
-	defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
-		var nd [2]string
-		err := r.Scan(&nd[0], &nd[1])
-		return nd, err
+		defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+			var nd [2]string
+			err := r.Scan(&nd[0], &nd[1])
+			return nd, err
+		})
+		if err != nil {
+			return wt.fail(err, "read deferred indexes")
+		}
+		if len(defs) == 0 { // another process got here first
+			return nil
+		}
+		for _, nd := range defs {
+			if _, err := wt.tx.Exec(ctx, ifNotExists(nd[1])); err != nil {
+				return wt.fail(err, "create index %s", nd[0])
+			}
+		}
+		if _, err := wt.tx.Exec(ctx, "DELETE FROM deferred_indexes"); err != nil {
+			return wt.fail(err, "clear deferred indexes")
+		}
+		// The statistics predate the refill (autovacuum would take a while
+		// to notice): the searches' plans depend on them.
+		if _, err := wt.tx.Exec(ctx, "ANALYZE transactions, tx_merchants"); err != nil {
+			return wt.fail(err, "analyze the listing")
+		}
+		return nil
 	})
-	if err != nil {
-		return wt.fail(err, "read deferred indexes")
-	}
-	if len(defs) == 0 { // another process got here first
-		return wt.Commit()
-	}
-	for _, nd := range defs {
-		if _, err := wt.tx.Exec(ctx, ifNotExists(nd[1])); err != nil {
-			return wt.fail(err, "create index %s", nd[0])
-		}
-	}
-	if _, err := wt.tx.Exec(ctx, "DELETE FROM deferred_indexes"); err != nil {
-		return wt.fail(err, "clear deferred indexes")
-	}
-	// The statistics predate the refill (autovacuum would take a while to
-	// notice): the searches' plans depend on them.
-	if _, err := wt.tx.Exec(ctx, "ANALYZE transactions, tx_merchants"); err != nil {
-		return wt.fail(err, "analyze the listing")
-	}
-	return wt.Commit()
 }

@@ -19,6 +19,11 @@
 // rows and its commit, resuming after a restart, two runners at once,
 // rebuilding one projection, and replay-equals-live on random event
 // sequences. Fixture and Check serve a store's own upgrade tests.
+//
+// The stores' own tests also share what needs a store's hooks or its name:
+// FailureBetweenRowsAndCheckpoint and ReadsDuringRebuild (with Sales,
+// MoreSales and State to compare), and the benchmarks' bodies, BenchRebuild
+// and BenchSearch, over a workload ingested once (BenchStore).
 package readmodeltest
 
 import (

@@ -43,6 +43,17 @@
 // Reads run on a pool of read-only connections and see the last committed
 // snapshot (WAL); search statements are prepared once per query shape.
 //
+// Shared SQL. The SQL and row mapping this store shares with
+// adapters/pgmodels (column lists, the reads and the admin search's
+// builder, upsert clauses, scan targets, the journal's and payouts' stored
+// encodings) are package sqlmodels'; dialect.go has SQLite's side of each
+// difference: ? placeholders as written, int64 dates, the every-merchant
+// skip-scan, bare merged-search branches, and the search over a long date
+// range as a union of key-only branches (keyUnion). What stays here is
+// SQLite's alone: the connections, BEGIN IMMEDIATE, the multi-row
+// statements prepared in chunks, the index list that Reset drops and Ready
+// recreates, and the schema steps.
+//
 // Errors: engine failures are domain.ErrStoreFailure (U3003); invalid
 // queries are U1009 (see projections.TxQuery.Validate).
 package sqlitemodels

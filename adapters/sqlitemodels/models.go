@@ -6,7 +6,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -17,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -81,6 +81,8 @@ type Options struct {
 // for concurrent use; several Models (in one or several processes) may
 // share one file.
 type Models struct {
+	*reader // SearchTransactions ... PayoutsOn, through query
+
 	path string
 	opt  Options
 
@@ -109,7 +111,7 @@ var (
 
 // storeErr maps an engine error to U3003, keeping it as the cause.
 func storeErr(err error, format string, args ...any) error {
-	return domain.Wrap(domain.CodeStoreFailure, err, "sqlitemodels: "+format, args...)
+	return dialect.Err(err, format, args...)
 }
 
 // dsn builds the connection string for path.
@@ -159,6 +161,7 @@ func Open(path string, opt Options) (*Models, error) {
 		return nil, storeErr(err, "read-model path %s", path)
 	}
 	m := &Models{path: abs, opt: opt, wsem: make(chan struct{}, 1), stmts: map[string]*sql.Stmt{}}
+	m.reader = sqlmodels.NewReader(dialect, m.query, readErr)
 	if err := m.open(); err != nil {
 		m.closeHandles()
 		return nil, err
@@ -313,32 +316,6 @@ func (m *Models) closeHandles() error {
 
 var errClosed = domain.Err(domain.CodeStoreFailure, "sqlitemodels: the read models are closed")
 
-// Checkpoints returns each projection's committed position.
-func (m *Models) Checkpoints(ctx context.Context) (map[string]domain.Position, error) {
-	rows, err := m.r.QueryContext(ctx, "SELECT name, pos_commit, pos_prepare FROM checkpoints")
-	if err != nil {
-		return nil, storeErr(err, "read checkpoints")
-	}
-	return scanCheckpoints(rows)
-}
-
-func scanCheckpoints(rows *sql.Rows) (map[string]domain.Position, error) {
-	defer rows.Close()
-	out := map[string]domain.Position{}
-	for rows.Next() {
-		var name string
-		var c, p int64
-		if err := rows.Scan(&name, &c, &p); err != nil {
-			return nil, storeErr(err, "read checkpoints")
-		}
-		out[name] = domain.Position{Commit: uint64(c), Prepare: uint64(p)}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr(err, "read checkpoints")
-	}
-	return out, nil
-}
-
 // Status returns each projection's checkpoint and lag (-1 when the models
 // were opened without Options.Events).
 func (m *Models) Status(ctx context.Context) ([]projections.Status, error) {
@@ -346,21 +323,5 @@ func (m *Models) Status(ctx context.Context) ([]projections.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.opt.Events != nil {
-		return projections.StatusOf(ctx, m.opt.Events, cps)
-	}
-	out := make([]projections.Status, 0, len(projections.Names))
-	for _, n := range projections.Names {
-		out = append(out, projections.Status{Name: n, Position: cps[n], Lag: -1})
-	}
-	return out, nil
-}
-
-// sqlInt converts a position component or count for a column: SQLite
-// integers are signed 64-bit.
-func sqlInt(v uint64, what string) (int64, error) {
-	if v > math.MaxInt64 {
-		return 0, domain.Err(domain.CodeStoreFailure, "sqlitemodels: %s %d does not fit an SQLite integer", what, v)
-	}
-	return int64(v), nil
+	return sqlmodels.Status(ctx, m.opt.Events, cps)
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,8 +18,8 @@ import (
 
 	"upay/adapters/readmodeltest"
 	"upay/adapters/sqlite"
+	"upay/adapters/sqlmodels"
 	"upay/domain"
-	"upay/ledger"
 	"upay/projections"
 )
 
@@ -34,9 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(crashChild(path))
 	}
 	code := m.Run()
-	if bench.dir != "" {
-		os.RemoveAll(bench.dir)
-	}
+	readmodeltest.RemoveBenchStore()
 	os.Exit(code)
 }
 
@@ -53,175 +50,23 @@ func TestConformance(t *testing.T) {
 	readmodeltest.Run(t, func(t *testing.T) readmodeltest.Store { return openTemp(t) })
 }
 
-// fixture records n card sales (authorize and capture) for three merchants
-// over n minutes and returns the store.
-func fixture(t testing.TB, path string, n int) *sqlite.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(path)
+// openFollowing opens the read models in a new file, following events,
+// and closes them when the test ends.
+func openFollowing(t *testing.T, events domain.EventStore) readmodeltest.Store {
+	m, err := Open(filepath.Join(t.TempDir(), "upay.db.read.db"), Options{Events: events})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ledger.New(ctx, s, ledger.Options{Import: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)
-	var cmds []domain.Command
-	for i := range n {
-		id := domain.PaymentID(fmt.Sprintf("p%05d", i))
-		at = at.Add(time.Minute)
-		cmds = append(cmds,
-			domain.Authorize{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("a%d", i), At: at}, Payment: id,
-				Merchant: domain.MerchantID(fmt.Sprintf("27000000%d", 1+i%3)), Brand: domain.Brands[i%len(domain.Brands)],
-				Amount: domain.Yen(100 + i), Installments: 1, Card: domain.NewCardRef([]byte("k"), "4111111111111111"), Result: domain.ResultApproved},
-			domain.Capture{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("c%d", i), At: at}, Payment: id})
-	}
-	res, err := l.HandleBatch(ctx, cmds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		if !r.Accepted {
-			t.Fatalf("fixture command rejected: %v", r.Err)
-		}
-	}
-	return s
-}
-
-// state is everything the models hold, for comparing two of them.
-type state struct {
-	rows []projections.Transaction
-	tb   projections.TrialBalance
-	tot  []projections.TotalRow
-	cps  map[string]domain.Position
-}
-
-func readState(t *testing.T, m *Models) state {
-	t.Helper()
-	ctx := context.Background()
-	var st state
-	q := projections.TxQuery{Limit: projections.MaxSearchLimit}
-	for {
-		p, err := m.SearchTransactions(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.rows = append(st.rows, p.Rows...)
-		if !p.More {
-			break
-		}
-		q.After = p.Next
-	}
-	var err error
-	if st.tb, err = m.TrialBalance(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, mid := range []domain.MerchantID{"270000001", "270000002", "270000003"} {
-		rows, err := m.PeriodTotals(ctx, mid, date.New(2019, 1, 1), date.New(2020, 1, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.tot = append(st.tot, rows...)
-	}
-	if st.cps, err = m.Checkpoints(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func sameState(t *testing.T, what string, got, want state) {
-	t.Helper()
-	if len(got.rows) != len(want.rows) {
-		t.Fatalf("%s: %d rows, want %d", what, len(got.rows), len(want.rows))
-	}
-	for i := range got.rows {
-		g, w := got.rows[i], want.rows[i]
-		if !g.CreatedAt.Equal(w.CreatedAt) || !g.UpdatedAt.Equal(w.UpdatedAt) {
-			t.Fatalf("%s: row %d times differ", what, i)
-		}
-		g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		if !reflect.DeepEqual(g, w) {
-			t.Fatalf("%s: row %d\n got %+v\nwant %+v", what, i, g, w)
-		}
-	}
-	if !reflect.DeepEqual(got.tb, want.tb) || !reflect.DeepEqual(got.tot, want.tot) || !reflect.DeepEqual(got.cps, want.cps) {
-		t.Fatalf("%s:\n got %v %v %v\nwant %v %v %v", what, got.tb, got.tot, got.cps, want.tb, want.tot, want.cps)
-	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }
 
 // A failure after a batch's rows and before its checkpoints (an error, or
 // the context cancelled there) rolls the whole batch back.
 func TestFailureBetweenRowsAndCheckpoint(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s := fixture(t, filepath.Join(dir, "upay.db"), 50)
-	defer s.Close()
-	m, err := Open(filepath.Join(dir, "upay.db.read.db"), Options{Events: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 30})
-	if _, err := r.CatchUp(ctx); err != nil { // first: 100 events in pages of 30
-		t.Fatal(err)
-	}
-	committed := readState(t, m)
-	if len(committed.rows) != 50 {
-		t.Fatalf("fixture: %d rows", len(committed.rows))
-	}
-	fixtureMore(t, s, 50, 20)
-
-	calls := 0
-	m.failBeforeCheckpoint = func() error { calls++; return errors.New("disk on fire") }
-	if _, err := r.CatchUp(ctx); err == nil || calls != 1 {
-		t.Fatalf("CatchUp with a failing batch: %v after %d calls", err, calls)
-	}
-	sameState(t, "after a failure before the checkpoint", readState(t, m), committed)
-
-	cctx, cancel := context.WithCancel(ctx)
-	m.failBeforeCheckpoint = func() error { cancel(); return nil }
-	if _, err := r.CatchUp(cctx); err == nil {
-		t.Fatal("CatchUp whose context ends before the checkpoint succeeded")
-	}
-	sameState(t, "after a cancellation before the checkpoint", readState(t, m), committed)
-
-	m.failBeforeCheckpoint = nil
-	if n, err := r.CatchUp(ctx); err != nil || n != 40 {
-		t.Fatalf("catch-up after the failures: %d, %v; want the 40 new events", n, err)
-	}
-	if st := readState(t, m); len(st.rows) != 70 {
-		t.Fatalf("%d rows after recovery, want 70", len(st.rows))
-	}
-	status, err := m.Status(ctx)
-	if err != nil || len(status) != len(projections.Names) || status[0].Lag != 0 || status[0].Position.Commit != 140 {
-		t.Fatalf("status %+v, %v", status, err)
-	}
-}
-
-// fixtureMore records n more sales, numbered from first.
-func fixtureMore(t *testing.T, s *sqlite.Store, first, n int) {
-	t.Helper()
-	ctx := context.Background()
-	l, err := ledger.New(ctx, s, ledger.Options{Import: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	last, _, _ := s.Last(ctx)
-	at := last.Time
-	for i := first; i < first+n; i++ {
-		at = at.Add(time.Minute)
-		id := domain.PaymentID(fmt.Sprintf("p%05d", i))
-		for _, c := range []domain.Command{
-			domain.Authorize{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("a%d", i), At: at}, Payment: id, Merchant: "270000001",
-				Brand: domain.Visa, Amount: 500, Installments: 1, Card: domain.NewCardRef([]byte("k"), "4111111111111111"), Result: domain.ResultApproved},
-			domain.Capture{CommandMeta: domain.CommandMeta{RequestID: fmt.Sprintf("c%d", i), At: at}, Payment: id},
-		} {
-			if r, err := l.Handle(ctx, c); err != nil || !r.Accepted {
-				t.Fatalf("%v %v", err, r.Err)
-			}
-		}
-	}
+	readmodeltest.FailureBetweenRowsAndCheckpoint(t, openFollowing, func(m readmodeltest.Store, hook func() error) {
+		m.(*Models).failBeforeCheckpoint = hook
+	})
 }
 
 // The searches run on the indexes meant for them: a regression to a full
@@ -244,7 +89,7 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 	}
 	// The payout stamps of a rebuild read tx_unsettled, which Reset keeps.
 	var detail string
-	if err := m.r.QueryRow("EXPLAIN QUERY PLAN UPDATE transactions SET payout = ? WHERE merchant = ? AND sales_date BETWEEN ? AND ? AND payout = '' AND brand IN (?, ?, ?, ?)",
+	if err := m.r.QueryRow("EXPLAIN QUERY PLAN "+sqlSettle,
 		"n", "270000001", 1, 2, "visa", "mastercard", "visa", "visa").Scan(new(int), new(int), new(int), &detail); err != nil ||
 		!strings.Contains(detail, "tx_unsettled") {
 		t.Errorf("payout stamp during a rebuild: %s, %v", detail, err)
@@ -272,7 +117,7 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 		{projections.TxQuery{}, cur, []string{"INDEX tx_created"}},
 		{projections.TxQuery{MinAmount: &amt, MaxAmount: &amt}, nil, []string{"INDEX tx_amount"}},
 	} {
-		s, args := searchSQL(tc.q, tc.cur, 51)
+		s, args := dialect.Search(tc.q, tc.cur, 51)
 		rows, err := m.r.Query("EXPLAIN QUERY PLAN "+s, args...)
 		if err != nil {
 			t.Fatal(err)
@@ -311,13 +156,13 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 		}
 		return detail
 	}
-	if p := plan("SELECT " + txCols + " FROM transactions WHERE merchant = ? AND sales_date IS NULL AND return_date IS NULL AND status = 'unknown' ORDER BY created_at, payment"); !strings.Contains(p, "tx_merchant_dateless") {
+	if p := plan(sqlmodels.QueryUnknownEmoney); !strings.Contains(p, "tx_merchant_dateless") {
 		t.Errorf("unknown e-money plan: %s", p)
 	}
-	if p := plan("SELECT " + payoutCols + " FROM payouts WHERE merchant = ? AND payday BETWEEN 0 AND 99999 ORDER BY payday, notice_no"); !strings.Contains(p, "payouts_merchant") {
+	if p := plan("SELECT " + sqlmodels.PayoutCols + " FROM payouts WHERE merchant = ? AND payday BETWEEN 0 AND 99999 ORDER BY payday, notice_no"); !strings.Contains(p, "payouts_merchant") {
 		t.Errorf("a merchant's payouts plan: %s", p)
 	}
-	if p := plan("SELECT " + payoutCols + " FROM payouts WHERE payday = ? ORDER BY merchant, notice_no"); !strings.Contains(p, "payouts_payday") {
+	if p := plan(sqlmodels.QueryPayoutsOn); !strings.Contains(p, "payouts_payday") {
 		t.Errorf("payouts of a payday plan: %s", p)
 	}
 }
@@ -395,8 +240,7 @@ func crashChild(path string) int {
 func TestKilledRebuildResumes(t *testing.T) {
 	dir := t.TempDir()
 	storePath := filepath.Join(dir, "upay.db")
-	s := fixture(t, storePath, 1500) // 3,000 events
-	defer s.Close()
+	s := readmodeltest.Sales(t, storePath, 1500) // 3,000 events
 	path := PathFor(storePath)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
@@ -454,76 +298,13 @@ func TestKilledRebuildResumes(t *testing.T) {
 	if _, err := projections.NewRunner(s, clean, projections.RunnerOptions{}).Rebuild(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	sameState(t, "resumed vs uninterrupted", readState(t, m), readState(t, clean))
+	readmodeltest.SameState(t, "resumed vs uninterrupted", readmodeltest.ReadState(t, m), readmodeltest.ReadState(t, clean))
 }
 
 // Readers keep reading while a rebuild drops, refills and re-indexes the
 // listing: they see committed pages only and never fail.
 func TestReadsDuringRebuild(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s := fixture(t, filepath.Join(dir, "upay.db"), 400)
-	defer s.Close()
-	m, err := Open(filepath.Join(dir, "upay.db.read.db"), Options{Events: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	r := projections.NewRunner(s, m, projections.RunnerOptions{PageSize: 50})
-	if _, err := r.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	errs := make(chan error, 8)
-	for g := range 4 {
-		go func() {
-			day := date.New(2019, 10, 1)
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					errs <- nil
-					return
-				default:
-				}
-				var err error
-				switch (g + i) % 3 {
-				case 0:
-					var p projections.TxPage
-					p, err = m.SearchTransactions(ctx, projections.TxQuery{Merchant: "270000001", From: &day, To: &day})
-					if err == nil && len(p.Rows) > projections.SearchLimit {
-						err = fmt.Errorf("%d rows", len(p.Rows))
-					}
-				case 1:
-					var tb projections.TrialBalance
-					if tb, err = m.TrialBalance(ctx); err == nil {
-						if d, c := tb.Totals(); d != c {
-							err = fmt.Errorf("trial balance %d != %d mid-rebuild", d, c)
-						}
-					}
-				default:
-					_, err = m.Status(ctx)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	for range 2 {
-		if _, err := r.Rebuild(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(done)
-	for range 4 {
-		if err := <-errs; err != nil {
-			t.Fatalf("reader: %v", err)
-		}
-	}
-	if st := readState(t, m); len(st.rows) != 400 {
-		t.Fatalf("%d rows after the rebuilds", len(st.rows))
-	}
+	readmodeltest.ReadsDuringRebuild(t, openFollowing)
 }
 
 // A read-model file of schema version 1, written by a build that did not

@@ -3,10 +3,10 @@ package sqlitemodels
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"strings"
 
+	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -67,49 +67,49 @@ func (m *Models) prepareWrites(ctx context.Context) error {
 		totals: map[int]*sql.Stmt{}, journal: map[int]*sql.Stmt{}, balances: map[int]*sql.Stmt{}}
 	var err error
 	for _, k := range chunkSizes {
-		if ws.upsertTx[k], err = prep("INSERT INTO transactions (" + txCols + ") VALUES " + rowsSQL(k, txColCount) +
-			" ON CONFLICT (payment) DO UPDATE SET " + txUpdate); err != nil {
+		if ws.upsertTx[k], err = prep("INSERT INTO transactions (" + sqlmodels.TxCols + ") VALUES " + rowsSQL(k, txColCount) +
+			" " + sqlmodels.TxOnConflict + sqlmodels.TxUpdate); err != nil {
 			return err
 		}
-		if ws.selectTx[k], err = prep("SELECT " + txCols + " FROM transactions WHERE payment IN (" +
-			strings.TrimSuffix(strings.Repeat("?,", k), ",") + ")"); err != nil {
+		if ws.selectTx[k], err = prep(sqlmodels.TxsByPayment(inList(k))); err != nil {
 			return err
 		}
 		if ws.merchants[k], err = prep("INSERT OR IGNORE INTO tx_merchants (merchant) VALUES " + rowsSQL(k, 1)); err != nil {
 			return err
 		}
-		if ws.totals[k], err = prep("INSERT INTO period_totals (merchant, date, grp, count, sales) VALUES " + rowsSQL(k, 5) +
-			" ON CONFLICT (merchant, date, grp) DO UPDATE SET count = count + excluded.count, sales = sales + excluded.sales"); err != nil {
+		if ws.totals[k], err = prep("INSERT INTO period_totals (" + sqlmodels.TotalsCols + ") VALUES " + rowsSQL(k, 5) +
+			" " + dialect.AddOnConflict("period_totals", "merchant, date, grp", "count", "sales")); err != nil {
 			return err
 		}
-		if ws.journal[k], err = prep("INSERT INTO journal (" + journalCols + ") VALUES " + rowsSQL(k, journalColCount)); err != nil {
+		if ws.journal[k], err = prep("INSERT INTO journal (" + sqlmodels.JournalCols + ") VALUES " + rowsSQL(k, journalColCount)); err != nil {
 			return err
 		}
-		if ws.balances[k], err = prep("INSERT INTO trial_balance (account, debit, credit) VALUES " + rowsSQL(k, 3) +
-			" ON CONFLICT (account) DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit"); err != nil {
+		if ws.balances[k], err = prep("INSERT INTO trial_balance (" + sqlmodels.BalanceCols + ") VALUES " + rowsSQL(k, 3) +
+			" " + dialect.AddOnConflict("trial_balance", "account", "debit", "credit")); err != nil {
 			return err
 		}
 	}
-	if ws.checkpoints, err = prep("SELECT name, pos_commit, pos_prepare FROM checkpoints"); err != nil {
+	if ws.checkpoints, err = prep(sqlmodels.QueryCheckpoints); err != nil {
 		return err
 	}
-	// A payout line stamps the rows it settles (projections.Settlement.Stamp
-	// in SQL), through tx_unsettled. The brand list is padded to the
-	// largest group's four brands by repeating one.
-	if ws.settle, err = prep("UPDATE transactions SET payout = ? WHERE merchant = ? AND sales_date BETWEEN ? AND ? AND payout = '' AND brand IN (?, ?, ?, ?)"); err != nil {
+	if ws.settle, err = prep(sqlSettle); err != nil {
 		return err
 	}
-	if ws.upsertPayout, err = prep("INSERT INTO payouts (" + payoutCols + ") VALUES " + rowsSQL(1, payoutColCount) +
-		" ON CONFLICT (notice_no) DO UPDATE SET " + payoutUpdate); err != nil {
+	if ws.upsertPayout, err = prep("INSERT INTO payouts (" + sqlmodels.PayoutCols + ") VALUES " + rowsSQL(1, payoutColCount) +
+		" " + sqlmodels.PayoutOnConflict + sqlmodels.PayoutUpdate); err != nil {
 		return err
 	}
-	if ws.outcome, err = prep("UPDATE payouts SET status = ?, reason = ?, outcome_at = ?, pos_commit = ?, pos_prepare = ? WHERE notice_no = ?"); err != nil {
+	if ws.outcome, err = prep(sqlmodels.Outcome); err != nil {
 		return err
 	}
-	ws.checkpoint, err = prep(`INSERT INTO checkpoints (name, pos_commit, pos_prepare) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET pos_commit = excluded.pos_commit, pos_prepare = excluded.pos_prepare`)
+	ws.checkpoint, err = prep("INSERT INTO checkpoints (" + sqlmodels.CheckpointCols + ") VALUES (?, ?, ?) " + sqlmodels.CheckpointOnConflict)
 	return err
 }
+
+// sqlSettle stamps a payout line's notice on the rows it settles; the
+// brand list is padded to the largest group's four brands by repeating
+// one, so that one prepared statement serves every line.
+var sqlSettle = sqlmodels.Settle("IN (?, ?, ?, ?)")
 
 // writeTx is a projections.WriteTx: a BEGIN IMMEDIATE transaction on the
 // write connection, which it holds until Commit or Rollback.
@@ -146,7 +146,7 @@ func (tx *writeTx) Checkpoints() (map[string]domain.Position, error) {
 	if err != nil {
 		return nil, storeErr(err, "read checkpoints")
 	}
-	return scanCheckpoints(rows)
+	return dialect.ScanCheckpoints(sqlRows{rows})
 }
 
 // Transactions loads the stored rows of ids, a prepared IN query per chunk.
@@ -163,18 +163,8 @@ func (tx *writeTx) Transactions(ids []domain.PaymentID) (map[domain.PaymentID]pr
 		if err != nil {
 			return nil, storeErr(err, "load transaction rows")
 		}
-		for rows.Next() {
-			t, err := scanTx(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[t.Payment] = t
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, storeErr(err, "load transaction rows")
+		if err := dialect.ScanTxsInto(sqlRows{rows}, out); err != nil {
+			return nil, err
 		}
 		tx.args = args[:0]
 	}
@@ -272,9 +262,8 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 		tx.args = args[:0]
 	}
 	for _, o := range b.Outcomes {
-		c, err1 := sqlInt(o.Position.Commit, "position")
-		p, err2 := sqlInt(o.Position.Prepare, "position")
-		if err := errors.Join(err1, err2); err != nil {
+		c, p, err := dialect.Position(o.Position)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.m.ws.outcome.ExecContext(tx.ctx, o.Status, o.Reason, o.At.UnixNano(), c, p, o.NoticeNo); err != nil {
@@ -287,11 +276,7 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 		}
 	}
 	for name, pos := range b.Checkpoints {
-		c, err := sqlInt(pos.Commit, "position")
-		if err != nil {
-			return err
-		}
-		p, err := sqlInt(pos.Prepare, "position")
+		c, p, err := dialect.Position(pos)
 		if err != nil {
 			return err
 		}
@@ -341,72 +326,53 @@ func (tx *writeTx) Rollback() error {
 // transaction. Emptying the listing also drops its secondary indexes,
 // which Ready recreates once the rebuild has caught up. Errors: U1009 for
 // an unknown name, U3003.
-func (m *Models) Reset(ctx context.Context, names []string) (err error) {
-	names, err = projections.CheckNames(names)
+func (m *Models) Reset(ctx context.Context, names []string) error {
+	names, err := projections.CheckNames(names)
 	if err != nil {
 		return err
 	}
-	tx, err := m.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	wt := tx.(*writeTx)
-	defer func() {
-		if err != nil {
-			_ = wt.Rollback()
-		}
-	}()
 	var stmts []string
 	for _, n := range names {
-		switch n {
-		case projections.NameTransactions:
+		if n == projections.NameTransactions {
 			for _, ix := range indexes {
 				stmts = append(stmts, "DROP INDEX IF EXISTS "+ix.name)
 			}
-			stmts = append(stmts, "DELETE FROM transactions", "DELETE FROM tx_merchants")
-		case projections.NameTotals:
-			stmts = append(stmts, "DELETE FROM period_totals")
-		case projections.NameJournal:
-			stmts = append(stmts, "DELETE FROM journal", "DELETE FROM trial_balance")
-		case projections.NamePayouts:
-			stmts = append(stmts, "DELETE FROM payouts")
+		}
+		// SQLite has no TRUNCATE; a DELETE without WHERE is its
+		// equivalent (the truncate optimization).
+		for _, t := range sqlmodels.Tables(n) {
+			stmts = append(stmts, "DELETE FROM "+t)
 		}
 		stmts = append(stmts, "DELETE FROM checkpoints WHERE name = '"+n+"'")
 	}
-	for _, s := range stmts {
-		if _, err := m.wc.ExecContext(ctx, s); err != nil {
-			return storeErr(err, "reset: %s", s)
+	return sqlmodels.Within(ctx, m, func(projections.WriteTx) error {
+		for _, s := range stmts {
+			if _, err := m.wc.ExecContext(ctx, s); err != nil {
+				return storeErr(err, "reset: %s", s)
+			}
 		}
-	}
-	return wt.Commit()
+		return nil
+	})
 }
 
 // Ready recreates the listing's indexes if a Reset dropped them. When
 // they all exist (the usual case: every reader's catch-up ends here) it
 // only reads the schema and takes no write lock.
-func (m *Models) Ready(ctx context.Context) (err error) {
+func (m *Models) Ready(ctx context.Context) error {
 	var have int
-	if err := m.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ("+
-		strings.TrimSuffix(strings.Repeat("?,", len(indexes)), ",")+")", indexNames()...).Scan(&have); err != nil {
+	if err := m.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name "+inList(len(indexes)),
+		indexNames()...).Scan(&have); err != nil {
 		return storeErr(err, "read the schema")
 	}
 	if have == len(indexes) {
 		return nil
 	}
-	tx, err := m.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	wt := tx.(*writeTx)
-	defer func() {
-		if err != nil {
-			_ = wt.Rollback()
+	return sqlmodels.Within(ctx, m, func(projections.WriteTx) error {
+		if err := createIndexes(ctx, m.wc); err != nil {
+			return storeErr(err, "create indexes")
 		}
-	}()
-	if err := createIndexes(ctx, m.wc); err != nil {
-		return storeErr(err, "create indexes")
-	}
-	return wt.Commit()
+		return nil
+	})
 }
 
 func indexNames() []any {
