@@ -47,7 +47,8 @@ fmt:
 # bench runs every benchmark once over a fixed time; docs/benchmarks.md says
 # how the published figures were made.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3x ./...
+	@url=$$(scripts/pg-up) || exit 1; export UPAY_TEST_PG="$$url"; \
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3x -timeout 60m ./...
 
 fuzz:
 	$(GO) test ./ingest/ -run='^$$' -fuzz=FuzzDecode -fuzztime=30s
