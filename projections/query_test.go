@@ -89,7 +89,7 @@ func TestDayStartIsTokyoMidnight(t *testing.T) {
 }
 
 func TestCheckNames(t *testing.T) {
-	if n, err := CheckNames(nil); err != nil || len(n) != len(Names) || len(Names) != 4 {
+	if n, err := CheckNames(nil); err != nil || len(n) != len(Names) || len(Names) != 5 {
 		t.Fatalf("all: %v %v", n, err)
 	}
 	if n, err := CheckNames([]string{NameJournal, NameJournal}); err != nil || len(n) != 1 {

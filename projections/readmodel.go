@@ -81,5 +81,8 @@ type ReadModels interface {
 	Payouts(ctx context.Context, m domain.MerchantID, from, to date.Date) ([]Payout, error)
 	// PayoutsOn lists every merchant's payout for one payday, by merchant.
 	PayoutsOn(ctx context.Context, payday date.Date) ([]Payout, error)
+	// Notices lists every merchant's payout notices for one payday (a
+	// reissue is a notice of its own), by merchant, then notice number.
+	Notices(ctx context.Context, payday date.Date) ([]Notice, error)
 	Status(ctx context.Context) ([]Status, error)
 }

@@ -459,7 +459,13 @@ func (r *Runner) apply(ctx context.Context, p *page) (passed int, overtaken bool
 	if err != nil {
 		return 0, false, err
 	}
-	batch, err := b.finish(rows, cps, last)
+	var notices map[string]Notice
+	if len(b.notices) > 0 {
+		if notices, err = tx.Notices(b.notices); err != nil {
+			return 0, false, err
+		}
+	}
+	batch, err := b.finish(rows, notices, cps, last)
 	if err != nil {
 		return 0, false, err
 	}
@@ -519,17 +525,20 @@ func (r *Runner) issuedPayouts(ctx context.Context, p *page, jCp domain.Position
 
 // folding is a page's batch in the making: the journal, totals and payouts
 // are folded at once; the listing needs the stored rows of the payments the
-// page continues, listed in need, before finish can fold it.
+// page continues, listed in need, and the notices those of the notice
+// numbers in notices, before finish can fold them.
 type folding struct {
-	p     *page
-	batch Batch
-	need  []domain.PaymentID
+	p       *page
+	batch   Batch
+	need    []domain.PaymentID
+	notices []string
 }
 
 func fold(p *page, cps map[string]domain.Position, issued PayoutLookup) (*folding, error) {
 	f := &folding{p: p, batch: Batch{Checkpoints: map[string]domain.Position{}, Totals: map[TotalKey]Total{}, Balances: TrialBalance{}}}
-	txCp, totCp, jCp, payCp := cps[NameTransactions], cps[NameTotals], cps[NameJournal], cps[NamePayouts]
+	txCp, totCp, jCp, payCp, notCp := cps[NameTransactions], cps[NameTotals], cps[NameJournal], cps[NamePayouts], cps[NameNotices]
 	started := map[domain.PaymentID]bool{}
+	var noticed map[string]bool
 	needed := map[domain.PaymentID]bool{}
 	var issuedHere map[string]*Payout
 	for i, e := range p.decoded {
@@ -537,6 +546,18 @@ func fold(p *page, cps map[string]domain.Position, issued PayoutLookup) (*foldin
 			continue
 		}
 		rec := &p.evs[i]
+		// Notices are rare and a notice's row may gain a field from any of
+		// its events, so every notice the page touches is loaded whole.
+		if no, ok := NoticeNumberOf(e); ok {
+			if notCp.Less(rec.Position) && !noticed[no] {
+				if noticed == nil {
+					noticed = map[string]bool{}
+				}
+				noticed[no] = true
+				f.notices = append(f.notices, no)
+			}
+			continue
+		}
 		id, isPayment := PaymentOf(e)
 		if isPayment && txCp.Less(rec.Position) {
 			if starts(e) {
@@ -596,7 +617,10 @@ func fold(p *page, cps map[string]domain.Position, issued PayoutLookup) (*foldin
 // payout comes, a stored row first touched after the payout gets the
 // page's earlier stamps when it is loaded. Either way a row is stamped
 // exactly when it matched at the payout's place in the log.
-func (f *folding) finish(stored map[domain.PaymentID]Transaction, cps map[string]domain.Position, last domain.Position) (*Batch, error) {
+func (f *folding) finish(stored map[domain.PaymentID]Transaction, notices map[string]Notice, cps map[string]domain.Position, last domain.Position) (*Batch, error) {
+	if err := f.foldNotices(notices, cps[NameNotices]); err != nil {
+		return nil, err
+	}
 	txCp := cps[NameTransactions]
 	dirty := map[domain.PaymentID]*Transaction{}
 	for i, e := range f.p.decoded {
@@ -659,6 +683,32 @@ func (f *folding) finish(stored map[domain.PaymentID]Transaction, cps map[string
 		}
 	}
 	return &f.batch, nil
+}
+
+// foldNotices folds the page's notices events after the notices
+// checkpoint notCp over the stored rows, into rows to store whole, in the
+// order the page first touches them.
+func (f *folding) foldNotices(stored map[string]Notice, notCp domain.Position) error {
+	if len(f.notices) == 0 {
+		return nil
+	}
+	rows := make(map[string]*Notice, len(f.notices))
+	for _, no := range f.notices {
+		n := stored[no]
+		rows[no] = &n
+		f.batch.Notices = append(f.batch.Notices, &n)
+	}
+	for i, e := range f.p.decoded {
+		rec := &f.p.evs[i]
+		no, ok := NoticeNumberOf(e)
+		if !ok || !notCp.Less(rec.Position) {
+			continue
+		}
+		if err := rows[no].Apply(e, rec.Time, rec.Position); err != nil {
+			return domain.Wrap(domain.CodeOf(err), err, "projections: event %s@%d at position %s", rec.Stream, rec.Revision, rec.Position)
+		}
+	}
+	return nil
 }
 
 // minPosition returns the lowest checkpoint of all projections (Start for

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"upay/domain"
+	"upay/notice"
 )
 
 // Projection names. Each projection keeps its own checkpoint, so one can be
@@ -16,10 +17,11 @@ const (
 	NameTotals       = "period_totals" // period totals per merchant, brand group and business date
 	NameJournal      = "journal"       // the double-entry journal and its trial balance
 	NamePayouts      = "payouts"       // one row per payout with its bank outcome
+	NameNotices      = "notices"       // one row per payout notice with its file and delivery
 )
 
 // Names lists every projection, in the order status prints them.
-var Names = []string{NameTransactions, NameTotals, NameJournal, NamePayouts}
+var Names = []string{NameTransactions, NameTotals, NameJournal, NamePayouts, NameNotices}
 
 // CheckNames returns names, or every projection when names is empty, and
 // refuses an unknown name with U1009.
@@ -70,6 +72,9 @@ type WriteTx interface {
 	// Transactions returns the stored listing rows of the given payments
 	// (those that have one).
 	Transactions(ids []domain.PaymentID) (map[domain.PaymentID]Transaction, error)
+	// Notices returns the stored notices rows of the given notice
+	// numbers (those that have one).
+	Notices(nos []string) (map[string]Notice, error)
 	// Write applies a batch: its rows and its checkpoints.
 	Write(b *Batch) error
 	Commit() error
@@ -101,6 +106,9 @@ type Batch struct {
 	// Outcomes are bank outcomes of payouts issued before the page, in
 	// log order, to apply to the stored rows.
 	Outcomes []PayoutOutcome
+	// Notices are the notices rows the page changed, to store whole:
+	// each folded over its stored row.
+	Notices []*Notice
 }
 
 // Entry is a journal entry as the runner posts it; JournalEntry is its
@@ -175,7 +183,8 @@ func folds(typ string) bool {
 	case domain.TypeCardAuthorized, domain.TypeCardDeclined, domain.TypeCardCaptured, domain.TypeCardVoided,
 		domain.TypeCardRefunded, domain.TypeEmoneySucceeded, domain.TypeEmoneyFailed, domain.TypeEmoneyUnknown,
 		domain.TypeEmoneyResolved, domain.TypeEmoneyTrainingOK,
-		domain.TypePayoutIssued, domain.TypePayoutPaid, domain.TypePayoutReturned:
+		domain.TypePayoutIssued, domain.TypePayoutPaid, domain.TypePayoutReturned,
+		notice.TypeIssued, notice.TypeDelivered, notice.TypeDeliveryFailed:
 		return true
 	}
 	return false

@@ -214,6 +214,11 @@ func (f *fakeRM) PayoutsOn(ctx context.Context, payday date.Date) ([]projections
 	return out, nil
 }
 
+// Notices: no endpoint reads them yet.
+func (f *fakeRM) Notices(ctx context.Context, payday date.Date) ([]projections.Notice, error) {
+	return nil, f.enter(ctx)
+}
+
 func (f *fakeRM) Status(ctx context.Context) ([]projections.Status, error) {
 	if f.statusErr != nil {
 		return nil, f.statusErr

@@ -12,7 +12,9 @@
 // 0003_payouts.sql adds payouts, tx_unsettled (the payout stamps' index,
 // which Reset keeps) and the journal's notice column, and empties the
 // listing and the journal of a database migrated earlier so that the next
-// catch-up folds them again with the payout events.
+// catch-up folds them again with the payout events; 0004_notices.sql adds
+// notices (the notices projection), empty and without a checkpoint, so the
+// next catch-up folds it from the start of the log.
 // Dates stay days since 1970-01-01 and instants Unix nanoseconds, so rows
 // map as in sqlitemodels; positions are (pos_commit, pos_prepare) bigint
 // pairs, compared and never subtracted (on PostgreSQL Commit is a

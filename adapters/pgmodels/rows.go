@@ -3,6 +3,7 @@ package pgmodels
 import (
 	"github.com/rickb777/date"
 
+	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -194,4 +195,46 @@ func (a *payoutArrays) args() []any {
 	return []any{a.notice, a.merchant, a.payday, a.noticeDate, a.lines, a.feeTotal, a.feeTax, a.prior, a.priorFrom,
 		a.transferFee, a.transferFeeTax, a.net, a.carried, a.transferred, a.waived, a.status, a.reason, a.issued, a.outcome,
 		a.posCommit, a.posPrep}
+}
+
+// noticeTypes are the PostgreSQL types of sqlmodels.NoticeCols.
+const noticeTypes = "text, text, int4, int4, int4, text, text, text, int4, int8, text, " +
+	"text, text, int8, int4, text, text, int8, int8"
+
+// noticeArrays are a batch's notices rows column by column.
+type noticeArrays struct {
+	notice, merchant   []string
+	payday, seq, issue []int32
+	file, sha, reason  []string
+	rewrites           []int32
+	issued             []*int64
+	status, to, msgID  []string
+	delivered          []*int64
+	attempts           []int32
+	code, errText      []string
+	posCommit, posPrep []int64
+}
+
+// add appends one row.
+func (a *noticeArrays) add(n *projections.Notice) error {
+	pc, pp, err := dialect.Position(n.Position)
+	if err != nil {
+		return err
+	}
+	a.notice, a.merchant = append(a.notice, n.NoticeNo), append(a.merchant, string(n.Merchant))
+	a.payday, a.seq = append(a.payday, int32(n.Payday.DaysSinceEpoch())), append(a.seq, int32(n.Seq))
+	a.issue = append(a.issue, int32(n.IssueDate.DaysSinceEpoch()))
+	a.file, a.sha, a.reason = append(a.file, n.File), append(a.sha, n.SHA256), append(a.reason, n.Reason)
+	a.rewrites, a.issued = append(a.rewrites, int32(n.Rewrites)), append(a.issued, sqlmodels.NullInstant(n.IssuedAt))
+	a.status, a.to, a.msgID = append(a.status, n.Status), append(a.to, n.DeliveredTo), append(a.msgID, n.MessageID)
+	a.delivered, a.attempts = append(a.delivered, sqlmodels.NullInstant(n.DeliveredAt)), append(a.attempts, int32(n.Attempts))
+	a.code, a.errText = append(a.code, n.LastCode), append(a.errText, n.LastError)
+	a.posCommit, a.posPrep = append(a.posCommit, pc), append(a.posPrep, pp)
+	return nil
+}
+
+// args returns the arrays in sqlmodels.NoticeCols order.
+func (a *noticeArrays) args() []any {
+	return []any{a.notice, a.merchant, a.payday, a.seq, a.issue, a.file, a.sha, a.reason, a.rewrites, a.issued,
+		a.status, a.to, a.msgID, a.delivered, a.attempts, a.code, a.errText, a.posCommit, a.posPrep}
 }

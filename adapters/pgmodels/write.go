@@ -30,6 +30,8 @@ var (
 	sqlSettle        = rebind(sqlmodels.Settle(anyOf))
 	sqlUpsertPayouts = unnestInsert("payouts", sqlmodels.PayoutCols, payoutTypes, sqlmodels.PayoutOnConflict+sqlmodels.PayoutUpdate)
 	sqlOutcome       = rebind(sqlmodels.Outcome)
+	sqlSelectNotices = rebind(sqlmodels.NoticesByNo(anyOf))
+	sqlUpsertNotices = unnestInsert("notices", sqlmodels.NoticeCols, noticeTypes, sqlmodels.NoticeOnConflict+sqlmodels.NoticeUpdate)
 )
 
 // writeTx is a projections.WriteTx: a READ COMMITTED transaction on a
@@ -97,9 +99,25 @@ func (tx *writeTx) Transactions(ids []domain.PaymentID) (map[domain.PaymentID]pr
 	return out, nil
 }
 
+// Notices loads the stored rows of nos in one statement.
+func (tx *writeTx) Notices(nos []string) (map[string]projections.Notice, error) {
+	out := make(map[string]projections.Notice, len(nos))
+	if len(nos) == 0 {
+		return out, nil
+	}
+	rows, err := tx.tx.Query(tx.ctx, sqlSelectNotices, nos)
+	if err != nil {
+		return nil, storeErr(err, "load notice rows")
+	}
+	if err := dialect.ScanNoticesInto(rows, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Write stores a batch: the payout stamps on stored listing rows, listing
 // rows (which carry the batch's stamps already), period-total and
-// trial-balance deltas, payouts and their bank outcomes (and a small
+// trial-balance deltas, payouts and their bank outcomes, notices (and a small
 // batch's journal entries) in one pipelined round trip, a big batch's
 // journal entries by COPY, then the checkpoints, all in this transaction.
 func (tx *writeTx) Write(b *projections.Batch) error {
@@ -169,6 +187,15 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 			return err
 		}
 		queue("outcome of payout "+o.NoticeNo, sqlOutcome, o.Status, o.Reason, o.At.UnixNano(), c, p, o.NoticeNo)
+	}
+	if len(b.Notices) > 0 {
+		var a noticeArrays
+		for _, n := range b.Notices {
+			if err := a.add(n); err != nil {
+				return err
+			}
+		}
+		queue("notices", sqlUpsertNotices, a.args()...)
 	}
 	if pb.Len() > 0 {
 		if err := tx.send(&pb, what); err != nil {

@@ -101,7 +101,8 @@ func (e *env) mark(m domain.MerchantID, payday date.Date, paid bool, at time.Tim
 // whose periods have all closed by the env's time and that has not run
 // yet, one hour later, registering the merchants first if need be; each
 // transferred payout is then paid, returned or left waiting for the bank,
-// at random. It returns how many payouts it issued.
+// at random, and its notice issued, delivered, failed, rewritten or
+// reissued at random (randomNotices). It returns how many payouts it issued.
 func (e *env) randomPayouts(rng *rand.Rand, ms []domain.MerchantID) int {
 	e.t.Helper()
 	if e.ran == nil {
@@ -127,6 +128,7 @@ func (e *env) randomPayouts(rng *rand.Rand, ms []domain.MerchantID) int {
 	}
 	slices.SortFunc(paydays, func(a, b date.Date) int { return int(a.Sub(b)) })
 	n := 0
+	var all []domain.PayoutIssued
 	for _, pd := range paydays {
 		if e.ran[pd] {
 			continue
@@ -152,14 +154,18 @@ func (e *env) randomPayouts(rng *rand.Rand, ms []domain.MerchantID) int {
 				e.mark(p.Merchant, pd, false, e.now.Add(time.Minute))
 			}
 		}
+		all = append(all, issued...)
 	}
+	// After every run: the notices' times come after the payouts' own.
+	e.randomNotices(rng, all)
 	return n
 }
 
 // mixedPayouts registers the fixture's merchants and runs the payout of
 // 2019-10-31 on its notice date: period A of October for mA (VISA/MASTER
 // and JCB/その他) and mB, whose e-money of October waits for November. The
-// bank pays mA's transfer and returns mB's. mixed calls it between the
+// bank pays mA's transfer and returns mB's; their notices are issued,
+// delivered, failed, rewritten and reissued. mixed calls it between the
 // sales of the 20th and the refund of the 31st.
 func (e *env) mixedPayouts() {
 	e.t.Helper()
@@ -171,8 +177,17 @@ func (e *env) mixedPayouts() {
 	if len(issued) != 2 || issued[0].Merchant != mA || issued[1].Merchant != mB {
 		e.t.Fatalf("payouts of %s: %+v", payday, issued)
 	}
+	// The notices: mA's delivered at once; mB's failing, its file
+	// rewritten and failing again, then reissued after the return.
+	e.issueNotice(issued[0], 1, "", false, day(29, 9.25))
+	e.issueNotice(issued[1], 1, "", false, day(29, 9.3))
+	e.deliverNotice(issued[0], 1, day(29, 9.5))
+	e.failNotice(issued[1], 1, day(29, 9.6))
+	e.issueNotice(issued[1], 1, "file lost", true, day(30, 9))
+	e.failNotice(issued[1], 1, day(30, 9.5))
 	e.mark(mA, payday, true, day(31, 9))
 	e.mark(mB, payday, false, day(31, 9.5))
+	e.issueNotice(issued[1], 2, "宛先訂正", false, day(31, 9.75))
 }
 
 // The payouts read model, the listing's payout field and the journal's
@@ -279,7 +294,8 @@ func testRebuildPayouts(t *testing.T, e *env) {
 	e.mixed()
 	e.catchUp()
 	want := e.oracle().dump(fixtureMerchants)
-	for _, names := range [][]string{{projections.NamePayouts}, {projections.NameTransactions}, {projections.NameJournal, projections.NamePayouts}} {
+	for _, names := range [][]string{{projections.NamePayouts}, {projections.NameTransactions}, {projections.NameJournal, projections.NamePayouts},
+		{projections.NameNotices}, {projections.NamePayouts, projections.NameNotices}} {
 		if _, err := e.runner(e.rm, projections.RunnerOptions{PageSize: 4}).Rebuild(e.ctx, nil, names...); err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@
 // exactly that order. Beyond search, the suite covers details, period
 // totals, the journal and its trial balance, payouts (their read model,
 // the listing's payout field, their journal entries; payouts run through
-// payouts.Batch), checkpoint atomicity under a failure between a batch's
+// payouts.Batch), the notices (their events recorded directly), checkpoint atomicity under a failure between a batch's
 // rows and its commit, resuming after a restart, two runners at once,
 // rebuilding one projection, and replay-equals-live on random event
 // sequences. Fixture and Check serve a store's own upgrade tests.
@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"JournalAndTrialBalance", testJournalAndTrialBalance},
 		{"Payouts", testPayouts},
 		{"RebuildPayouts", testRebuildPayouts},
+		{"Notices", testNotices},
 		{"UnknownEmoney", testUnknownEmoney},
 		{"CheckpointAtomicity", testCheckpointAtomicity},
 		{"ResumeAfterRestart", testResumeAfterRestart},
@@ -132,7 +133,8 @@ func newEnvIn(t *testing.T, dir string) *env {
 // Fixture records the suite's fixture into a new embedded event store,
 // events.db in dir, and returns the store and the fixture's merchants: the
 // payments of October 2019 with every status and the payout of 2019-10-31
-// (one transfer paid, one returned), then a refund of a paid-out sale.
+// (one transfer paid, one returned) with its notices, then a refund of a
+// paid-out sale.
 // Stores test their schema upgrades on it.
 func Fixture(t *testing.T, dir string) (*sqlite.Store, []domain.MerchantID) {
 	e := newEnvIn(t, dir)
@@ -298,6 +300,7 @@ type oracle struct {
 	tb      projections.TrialBalance
 	journal []projections.JournalEntry
 	payouts map[string]projections.Payout
+	notices map[string]projections.Notice
 	issued  map[string]domain.PayoutIssued
 	last    domain.Position
 }
@@ -316,7 +319,7 @@ func (e *env) oracle() *oracle {
 func foldOracle(t testing.TB, evs []domain.RecordedEvent) *oracle {
 	t.Helper()
 	o := &oracle{tx: map[domain.PaymentID]projections.Transaction{}, totals: map[projections.TotalKey]projections.Total{},
-		tb: projections.TrialBalance{}, payouts: map[string]projections.Payout{}, issued: map[string]domain.PayoutIssued{}}
+		tb: projections.TrialBalance{}, payouts: map[string]projections.Payout{}, notices: map[string]projections.Notice{}, issued: map[string]domain.PayoutIssued{}}
 	lookup := func(n string) (domain.PayoutIssued, bool) {
 		p, ok := o.issued[n]
 		return p, ok
@@ -326,6 +329,10 @@ func foldOracle(t testing.TB, evs []domain.RecordedEvent) *oracle {
 		ev, err := domain.DecodeEvent(r.Type, r.Version, r.Data)
 		if err != nil {
 			continue // an event no projection reads
+		}
+		if _, ok := projections.NoticeNumberOf(ev); ok {
+			o.foldNotice(t, ev, r)
+			continue
 		}
 		id, isPayment := projections.PaymentOf(ev)
 		notice, isPayout := projections.NoticeOf(ev)
@@ -472,6 +479,7 @@ type dump struct {
 	tb       projections.TrialBalance
 	journal  []projections.JournalEntry
 	payouts  []projections.Payout // the merchants' in turn, each by payday
+	notices  []projections.Notice // of the payouts' paydays in turn, each by merchant
 	statuses []projections.Status
 }
 
@@ -492,6 +500,13 @@ func readDump(t *testing.T, ctx context.Context, rm Store, merchants []domain.Me
 			t.Fatal(err)
 		}
 		d.payouts = append(d.payouts, ps...)
+	}
+	for _, pd := range paydays(d.payouts) {
+		ns, err := rm.Notices(ctx, pd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.notices = append(d.notices, ns...)
 	}
 	var err error
 	if d.tb, err = rm.TrialBalance(ctx); err != nil {
@@ -538,6 +553,7 @@ func sameDump(t *testing.T, what string, got, want dump) {
 		t.Fatalf("%s: journal of %d entries, want %d", what, len(got.journal), len(want.journal))
 	}
 	samePayouts(t, what+": payouts", got.payouts, want.payouts)
+	sameNotices(t, what+": notices", got.notices, want.notices)
 	if !reflect.DeepEqual(got.statuses, want.statuses) {
 		t.Fatalf("%s: checkpoints %v, want %v", what, got.statuses, want.statuses)
 	}
@@ -562,6 +578,9 @@ func (o *oracle) dump(merchants []domain.MerchantID) dump {
 		})
 		d.totals = append(d.totals, cells...)
 		d.payouts = append(d.payouts, o.payoutsOf(m)...)
+	}
+	for _, pd := range paydays(d.payouts) {
+		d.notices = append(d.notices, o.noticesOn(pd)...)
 	}
 	d.tb = o.tb
 	d.journal = o.journal

@@ -605,8 +605,8 @@ func testReplayEqualsLive(t *testing.T, e *env) {
 		sameDump(t, fmt.Sprintf("seed %d: live vs rebuilt", seed), liveDump, readDump(t, e.ctx, rebuilt, merchants))
 		sameDump(t, fmt.Sprintf("seed %d: live vs oracle", seed), liveDump, o.dump(merchants))
 		checkBooks(t, fmt.Sprintf("seed %d", seed), liveDump, merchants)
-		if len(liveDump.rows) < 50 || len(liveDump.journal) < 30 {
-			t.Fatalf("seed %d: only %d rows and %d journal entries: the generator is too weak", seed, len(liveDump.rows), len(liveDump.journal))
+		if len(liveDump.rows) < 50 || len(liveDump.journal) < 30 || len(liveDump.notices) < 5 {
+			t.Fatalf("seed %d: only %d rows, %d journal entries and %d notices: the generator is too weak", seed, len(liveDump.rows), len(liveDump.journal), len(liveDump.notices))
 		}
 	}
 	if issued < 15 {

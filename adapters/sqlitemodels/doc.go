@@ -19,11 +19,11 @@
 // have rows. period_totals holds one cell per merchant, business date and
 // brand group. journal holds one balanced entry per money event and
 // trial_balance the running totals per account. payouts holds one row per
-// payout; a payout's lines stamp their notice on the listing rows they
+// payout, notices one per payout notice number; a payout's lines stamp their notice on the listing rows they
 // settle through tx_unsettled, a partial index of the rows not yet paid out
 // that a rebuild keeps. checkpoints holds each projection's position. The
 // schema version is PRAGMA user_version: schema.sql is version 1, each later
-// version a step (schema_v2.sql: payouts) that Open applies to an older
+// version a step (schema_v2.sql: payouts; schema_v3.sql: notices) that Open applies to an older
 // file in one transaction, refolding what the step empties.
 //
 // Checkpoints. A WriteTx is one BEGIN IMMEDIATE transaction on the single

@@ -27,10 +27,14 @@ var schemaSQL string
 // steps are the migrations after schema.sql (version 1): steps[i] takes a
 // file from version i+1 to i+2. A new file runs schema.sql and every step,
 // so new and upgraded files have one schema.
-var steps = []string{schemaV2}
+var steps = []string{schemaV2, schemaV3}
 
-//go:embed schema_v2.sql
-var schemaV2 string
+var (
+	//go:embed schema_v2.sql
+	schemaV2 string
+	//go:embed schema_v3.sql
+	schemaV3 string
+)
 
 // schemaVersion is the PRAGMA user_version this code writes and reads.
 var schemaVersion = 1 + len(steps)

@@ -19,6 +19,7 @@ var (
 	txColCount      = colCount(sqlmodels.TxCols)
 	journalColCount = colCount(sqlmodels.JournalCols)
 	payoutColCount  = colCount(sqlmodels.PayoutCols)
+	noticeColCount  = colCount(sqlmodels.NoticeCols)
 )
 
 func colCount(cols string) int { return strings.Count(cols, ",") + 1 }
@@ -89,4 +90,16 @@ func appendPayout(args []any, p *projections.Payout) ([]any, error) {
 	return append(args, p.NoticeNo, string(p.Merchant), int64(p.Payday.DaysSinceEpoch()), int64(p.NoticeDate.DaysSinceEpoch()),
 		lines, p.FeeTotal, p.FeeTax, p.PriorPeriod, p.PriorFrom, p.TransferFee, p.TransferFeeTax, p.Net, p.CarriedForward,
 		boolInt(p.Transferred), boolInt(p.FeeWaived), p.Status, p.Reason, p.IssuedAt.UnixNano(), outcome, pc, pp), nil
+}
+
+// appendNotice appends the bind values of one notices row.
+func appendNotice(args []any, n *projections.Notice) ([]any, error) {
+	pc, pp, err := dialect.Position(n.Position)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, n.NoticeNo, string(n.Merchant), int64(n.Payday.DaysSinceEpoch()), int64(n.Seq),
+		int64(n.IssueDate.DaysSinceEpoch()), n.File, n.SHA256, n.Reason, int64(n.Rewrites), sqlmodels.NullInstant(n.IssuedAt),
+		n.Status, n.DeliveredTo, n.MessageID, sqlmodels.NullInstant(n.DeliveredAt), int64(n.Attempts), n.LastCode, n.LastError,
+		pc, pp), nil
 }

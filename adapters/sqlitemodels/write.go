@@ -37,6 +37,7 @@ type writeStmts struct {
 	upsertTx, selectTx, merchants, totals, journal, balances map[int]*sql.Stmt
 	checkpoints, checkpoint                                  *sql.Stmt
 	settle, upsertPayout, outcome                            *sql.Stmt
+	selectNotice, upsertNotice                               *sql.Stmt
 }
 
 func (ws *writeStmts) close() []error {
@@ -46,7 +47,7 @@ func (ws *writeStmts) close() []error {
 			errs = append(errs, st.Close())
 		}
 	}
-	for _, st := range []*sql.Stmt{ws.checkpoints, ws.checkpoint, ws.settle, ws.upsertPayout, ws.outcome} {
+	for _, st := range []*sql.Stmt{ws.checkpoints, ws.checkpoint, ws.settle, ws.upsertPayout, ws.outcome, ws.selectNotice, ws.upsertNotice} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -100,6 +101,14 @@ func (m *Models) prepareWrites(ctx context.Context) error {
 		return err
 	}
 	if ws.outcome, err = prep(sqlmodels.Outcome); err != nil {
+		return err
+	}
+	// Notices: a page touches a few at most, one row per statement.
+	if ws.selectNotice, err = prep(sqlmodels.NoticesByNo("= ?")); err != nil {
+		return err
+	}
+	if ws.upsertNotice, err = prep("INSERT INTO notices (" + sqlmodels.NoticeCols + ") VALUES " + rowsSQL(1, noticeColCount) +
+		" " + sqlmodels.NoticeOnConflict + sqlmodels.NoticeUpdate); err != nil {
 		return err
 	}
 	ws.checkpoint, err = prep("INSERT INTO checkpoints (" + sqlmodels.CheckpointCols + ") VALUES (?, ?, ?) " + sqlmodels.CheckpointOnConflict)
@@ -171,6 +180,21 @@ func (tx *writeTx) Transactions(ids []domain.PaymentID) (map[domain.PaymentID]pr
 	return out, nil
 }
 
+// Notices loads the stored rows of nos, one prepared query each.
+func (tx *writeTx) Notices(nos []string) (map[string]projections.Notice, error) {
+	out := make(map[string]projections.Notice, len(nos))
+	for _, no := range nos {
+		rows, err := tx.m.ws.selectNotice.QueryContext(tx.ctx, no)
+		if err != nil {
+			return nil, storeErr(err, "load notice rows")
+		}
+		if err := dialect.ScanNoticesInto(sqlRows{rows}, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // exec runs a multi-row statement over n items, k at a time, with bind
 // values appended by add.
 func (tx *writeTx) exec(stmts map[int]*sql.Stmt, n int, what string, add func(args []any, i int) ([]any, error)) error {
@@ -196,7 +220,7 @@ func (tx *writeTx) exec(stmts map[int]*sql.Stmt, n int, what string, add func(ar
 // Write stores a batch: the payout stamps on stored listing rows, then the
 // listing rows (which carry the batch's stamps already), period-total and
 // trial-balance deltas, journal entries, payouts and their bank outcomes,
-// then the checkpoints, all in this transaction.
+// notices, then the checkpoints, all in this transaction.
 func (tx *writeTx) Write(b *projections.Batch) error {
 	for _, st := range b.Settled {
 		brands := st.Brands()
@@ -269,6 +293,17 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 		if _, err := tx.m.ws.outcome.ExecContext(tx.ctx, o.Status, o.Reason, o.At.UnixNano(), c, p, o.NoticeNo); err != nil {
 			return storeErr(err, "write the outcome of payout %s", o.NoticeNo)
 		}
+	}
+	for _, n := range b.Notices {
+		args, err := appendNotice(tx.args[:0], n)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.m.ws.upsertNotice.ExecContext(tx.ctx, args...); err != nil {
+			return storeErr(err, "write notice %s", n.NoticeNo)
+		}
+		clear(args)
+		tx.args = args[:0]
 	}
 	if f := tx.m.failBeforeCheckpoint; f != nil {
 		if err := f(); err != nil {

@@ -18,7 +18,7 @@ type Reader struct {
 	query Query
 	fail  Fail
 	// The reads' SQL, rendered for the dialect once.
-	transaction, periodTotals, unknownEmoney, trialBalance, journal, payouts, payoutsOn string
+	transaction, periodTotals, unknownEmoney, trialBalance, journal, payouts, payoutsOn, notices string
 }
 
 // Query runs a read statement on an engine; each engine prepares a text
@@ -38,6 +38,7 @@ func NewReader(d *Dialect, query Query, fail Fail) *Reader {
 		journal:       d.Rebind(QueryJournal),
 		payouts:       d.Rebind(QueryPayouts),
 		payoutsOn:     d.Rebind(QueryPayoutsOn),
+		notices:       d.Rebind(QueryNotices),
 	}
 }
 
@@ -198,6 +199,16 @@ func (r *Reader) PayoutsOn(ctx context.Context, payday date.Date) ([]projections
 		return nil, r.fail(err, "read payouts")
 	}
 	return collect(r.d, rows, r.d.newPayoutScan().row, "read payouts")
+}
+
+// Notices returns every merchant's notices for a payday, by merchant and
+// notice number. Errors: U3003.
+func (r *Reader) Notices(ctx context.Context, payday date.Date) ([]projections.Notice, error) {
+	rows, err := r.query(ctx, r.notices, r.d.Day(payday))
+	if err != nil {
+		return nil, r.fail(err, "read notices")
+	}
+	return collect(r.d, rows, r.d.newNoticeScan().row, "read notices")
 }
 
 // collect reads every row of rows with scan, and closes them; what says

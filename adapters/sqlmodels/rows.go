@@ -267,6 +267,75 @@ func (s *payoutScan) row(rows Rows) (projections.Payout, error) {
 	return p, nil
 }
 
+// noticeScan reads rows selected with NoticeCols.
+type noticeScan struct {
+	d                                 *Dialect
+	n                                 projections.Notice
+	merchant                          string
+	payday, seq, issue, rewrites, att int64
+	pc, pp                            int64
+	issued, delivered                 nullInt
+	dest                              []any
+}
+
+func (d *Dialect) newNoticeScan() *noticeScan {
+	s := &noticeScan{d: d}
+	n := &s.n
+	s.dest = []any{&n.NoticeNo, &s.merchant, &s.payday, &s.seq, &s.issue, &n.File, &n.SHA256, &n.Reason, &s.rewrites, &s.issued,
+		&n.Status, &n.DeliveredTo, &n.MessageID, &s.delivered, &s.att, &n.LastCode, &n.LastError, &s.pc, &s.pp}
+	return s
+}
+
+// row reads the current row.
+func (s *noticeScan) row(rows Rows) (projections.Notice, error) {
+	if err := rows.Scan(s.dest...); err != nil {
+		return projections.Notice{}, s.d.Err(err, "read a notice row")
+	}
+	n := s.n
+	n.Merchant = domain.MerchantID(s.merchant)
+	n.Payday, n.IssueDate = date.NewOfDays(date.PeriodOfDays(s.payday)), date.NewOfDays(date.PeriodOfDays(s.issue))
+	n.Seq, n.Rewrites, n.Attempts = int(s.seq), int(s.rewrites), int(s.att)
+	n.IssuedAt, n.DeliveredAt = instant(s.issued), instant(s.delivered)
+	n.Position = domain.Position{Commit: uint64(s.pc), Prepare: uint64(s.pp)}
+	return n, nil
+}
+
+// instant is a nullable Unix-nanosecond column: NULL is the zero time.
+func instant(v nullInt) time.Time {
+	if !v.ok {
+		return time.Time{}
+	}
+	return time.Unix(0, v.v).UTC()
+}
+
+// NullInstant is an instant's bind value for a nullable column: nil for
+// the zero time, whose UnixNano is undefined.
+func NullInstant(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.UnixNano()
+	return &v
+}
+
+// ScanNoticesInto adds every row of rows, selected with NoticeCols, to out
+// by notice number, and closes them: the stored rows a batch continues.
+func (d *Dialect) ScanNoticesInto(rows Rows, out map[string]projections.Notice) error {
+	defer rows.Close()
+	s := d.newNoticeScan()
+	for rows.Next() {
+		n, err := s.row(rows)
+		if err != nil {
+			return err
+		}
+		out[n.NoticeNo] = n
+	}
+	if err := rows.Err(); err != nil {
+		return d.Err(err, "load notice rows")
+	}
+	return nil
+}
+
 // ScanCheckpoints reads rows selected by QueryCheckpoints, and closes them.
 func (d *Dialect) ScanCheckpoints(rows Rows) (map[string]domain.Position, error) {
 	defer rows.Close()

@@ -18,6 +18,9 @@ const (
 	PayoutCols = "notice_no, merchant, payday, notice_date, lines, fee_total, fee_tax, prior_period, prior_from, " +
 		"transfer_fee, transfer_fee_tax, net, carried_forward, transferred, fee_waived, status, reason, issued_at, outcome_at, " +
 		"pos_commit, pos_prepare"
+	// NoticeCols are the notices table's, key first.
+	NoticeCols = "notice_no, merchant, payday, seq, issue_date, file, sha256, reason, rewrites, issued_at, status, " +
+		"delivered_to, message_id, delivered_at, attempts, last_code, last_error, pos_commit, pos_prepare"
 	// TotalsCols are period_totals', BalanceCols trial_balance's and
 	// CheckpointCols checkpoints'.
 	TotalsCols     = "merchant, date, grp, count, sales"
@@ -38,8 +41,10 @@ const (
 	QueryJournal       = "SELECT " + JournalCols + " FROM journal WHERE (pos_commit, pos_prepare) > (?, ?) ORDER BY pos_commit, pos_prepare LIMIT ?"
 	// QueryPayouts reads through payouts_merchant, QueryPayoutsOn through
 	// payouts_payday.
-	QueryPayouts     = "SELECT " + PayoutCols + " FROM payouts WHERE merchant = ? AND payday BETWEEN ? AND ? ORDER BY payday, notice_no"
-	QueryPayoutsOn   = "SELECT " + PayoutCols + " FROM payouts WHERE payday = ? ORDER BY merchant, notice_no"
+	QueryPayouts   = "SELECT " + PayoutCols + " FROM payouts WHERE merchant = ? AND payday BETWEEN ? AND ? ORDER BY payday, notice_no"
+	QueryPayoutsOn = "SELECT " + PayoutCols + " FROM payouts WHERE payday = ? ORDER BY merchant, notice_no"
+	// QueryNotices reads through notices_payday.
+	QueryNotices     = "SELECT " + NoticeCols + " FROM notices WHERE payday = ? ORDER BY merchant, notice_no"
 	QueryCheckpoints = "SELECT " + CheckpointCols + " FROM checkpoints"
 )
 
@@ -52,13 +57,16 @@ const (
 	// stored row of the same key.
 	TxOnConflict         = "ON CONFLICT (payment) DO UPDATE SET "
 	PayoutOnConflict     = "ON CONFLICT (notice_no) DO UPDATE SET "
+	NoticeOnConflict     = PayoutOnConflict
 	CheckpointOnConflict = "ON CONFLICT (name) DO UPDATE SET pos_commit = excluded.pos_commit, pos_prepare = excluded.pos_prepare"
 )
 
-// TxUpdate and PayoutUpdate complete TxOnConflict and PayoutOnConflict.
+// TxUpdate, PayoutUpdate and NoticeUpdate complete TxOnConflict,
+// PayoutOnConflict and NoticeOnConflict.
 var (
 	TxUpdate     = updateAll(TxCols)
 	PayoutUpdate = updateAll(PayoutCols)
+	NoticeUpdate = updateAll(NoticeCols)
 )
 
 // updateAll sets every column of cols but the first (the key) from the
@@ -94,6 +102,12 @@ func TxsByPayment(keys string) string {
 	return "SELECT " + TxCols + " FROM transactions WHERE payment " + keys
 }
 
+// NoticesByNo selects the notices rows whose notice number is in keys,
+// the engine's key-set condition: the stored rows a batch folds over.
+func NoticesByNo(keys string) string {
+	return "SELECT " + NoticeCols + " FROM notices WHERE notice_no " + keys
+}
+
 // Settle stamps a payout line's notice on the listing rows it settles
 // (projections.Settlement.Stamp in SQL), through tx_unsettled: brands is
 // the engine's brand-set condition.
@@ -112,6 +126,8 @@ func Tables(name string) []string {
 		return []string{"journal", "trial_balance"}
 	case projections.NamePayouts:
 		return []string{"payouts"}
+	case projections.NameNotices:
+		return []string{"notices"}
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func TestProjectionsStatusCatchUpRebuild(t *testing.T) {
 		t.Fatalf("rebuild journal: %d %q %q", code, out, errs)
 	}
 	code, out, _ = runUpay(t, "", "--store", store, "projections", "rebuild")
-	if code != 0 || !strings.HasPrefix(out, "rebuilt transactions, period_totals, journal, payouts from 129 events") {
+	if code != 0 || !strings.HasPrefix(out, "rebuilt transactions, period_totals, journal, payouts, notices from 129 events") {
 		t.Fatalf("rebuild: %d %q", code, out)
 	}
 	code, _, errs = runUpay(t, "", "--store", store, "projections", "rebuild", "nope")
