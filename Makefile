@@ -100,7 +100,7 @@ demo-steps:
 	@echo; echo "== the bank executed 270000001's 2019-10-31 transfer"
 	$(BIN) --store '$(DEMO_STORE)' payout mark-paid 270000001 2019-10-31
 	$(BIN) --store '$(DEMO_STORE)' payout list --payday 2019-10-31
-	@echo; echo "== balance of 270000001 today: every period paid out (transfers of the last 62 days listed)"
+	@echo; echo "== balance of 270000001 today: every period paid out (paid transfers older than 62 days are history, not listed)"
 	$(BIN) --store '$(DEMO_STORE)' balance 270000001
 	@echo "demo store: $(DEMO_STORE)   (try: $(BIN) --store '$(DEMO_STORE)' payout list --payday 2019-10-31)"
 
