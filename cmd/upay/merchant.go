@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/rickb777/date"
 	"github.com/spf13/cobra"
 
 	"upay/domain"
@@ -151,9 +150,9 @@ func newMerchantCmd(a *app) *cobra.Command {
 		Short: "Change fee rates from an effective date (not in a period that has closed)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eff, err := date.ParseISO(effective)
+			eff, err := parseDay("--effective", effective)
 			if err != nil {
-				return domain.Err(domain.CodeInvalidField, "--effective %q is not a date YYYY-MM-DD", effective)
+				return err
 			}
 			svc, done, err := a.merchantService()
 			if err != nil {

@@ -239,7 +239,7 @@ and records a notice.issued event with the sequence number and the reason.`,
 	rf.add(re)
 	re.Flags().StringVar(&reason, "reason", "", "why the notice is issued again (recorded in the event)")
 
-	root.AddCommand(iss, re)
+	root.AddCommand(iss, re, newNoticeListCmd(a))
 	return root
 }
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -219,6 +221,28 @@ func TestNoticeIssueWithSMTP(t *testing.T) {
 	}
 	if strings.Contains(string(in.msgs[0]), "123456789") {
 		t.Fatal("the password is in the e-mail")
+	}
+
+	// The notices projection shows both outcomes, with the failed attempts.
+	code, stdout, stderr = runCLI(t, "--store", store, "notice", "list", "--payday", "2019-10-31")
+	if code != 0 || !regexp.MustCompile(`270000001\s+270000001-001-20191031\s+1\s+\S+\s+270000001-001-20191031\.zip\s+delivered\s+\S+@\S+\s+0\s+-`).MatchString(stdout) ||
+		!regexp.MustCompile(`270000002\s+270000002-001-20191031\s+1\s+\S+\s+\S+\s+failed\s+-\s+2\s+E0312`).MatchString(stdout) {
+		t.Fatalf("notice list %d:\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "--store", store, "notice", "list", "--payday", "2019-10-31", "--json")
+	var listed []noticeJSON
+	if err := json.Unmarshal([]byte(stdout), &listed); code != 0 || err != nil || len(listed) != 2 ||
+		listed[0].Status != "delivered" || listed[0].MessageID == "" || listed[0].DeliveredAt == "" ||
+		listed[1].Status != "failed" || listed[1].Attempts != 2 || listed[1].LastCode != "E0312" {
+		t.Fatalf("notice list --json %d: %v\n%s", code, err, stdout)
+	}
+	for _, day := range []string{"2019-13-01", "2019-02-30", "2019-10-31x", ""} {
+		if code, _, errs := runCLI(t, "--store", store, "notice", "list", "--payday", day); code != 1 || !strings.Contains(errs, "U1009") {
+			t.Errorf("notice list --payday %q: exit %d %s", day, code, errs)
+		}
+	}
+	if code, _, errs := runCLI(t, "--store", store, "payout", "list", "--payday", "2019-02-30"); code != 1 || !strings.Contains(errs, "U1009") {
+		t.Errorf("payout list of 2019-02-30 (rolled over before): exit %d %s", code, errs)
 	}
 }
 

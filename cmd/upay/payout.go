@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/rickb777/date"
 	"github.com/spf13/cobra"
@@ -26,12 +27,15 @@ func (a *app) payoutBatch() (*payouts.Batch, func(), error) {
 	return &payouts.Batch{Store: svc.Store, Merchants: svc, Calendar: settlement.DefaultCalendar()}, done, nil
 }
 
+// parseDay reads a date YYYY-MM-DD given on the command line. time.Parse
+// checks the month and day ranges (2019-13-01 and 2019-02-30 are errors);
+// date.ParseISO would roll them over into another day. Errors: U1009.
 func parseDay(flag, s string) (date.Date, error) {
-	d, err := date.ParseISO(s)
+	t, err := time.Parse("2006-01-02", s)
 	if err != nil {
 		return date.Date{}, domain.Err(domain.CodeInvalidField, "%s %q is not a date YYYY-MM-DD", flag, s)
 	}
-	return d, nil
+	return date.New(t.Year(), t.Month(), t.Day()), nil
 }
 
 func newPayoutCmd(a *app) *cobra.Command {

@@ -46,13 +46,10 @@ func txParseDate(flag, s string) (*date.Date, error) {
 	if s == "" {
 		return nil, nil
 	}
-	// time.Parse checks the month and day ranges (2019-13-01 and
-	// 2019-02-30 are errors); date.ParseISO would roll them over.
-	t, err := time.Parse("2006-01-02", s)
+	d, err := parseDay("--"+flag, s)
 	if err != nil {
-		return nil, domain.Err(domain.CodeInvalidField, "--%s %q is not a date YYYY-MM-DD", flag, s)
+		return nil, err
 	}
-	d := date.New(t.Year(), t.Month(), t.Day())
 	return &d, nil
 }
 
