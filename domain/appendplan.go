@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"context"
+	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -166,4 +168,18 @@ func BatchKeys(reqs []AppendRequest) (streams []string, ids []string) {
 		}
 	}
 	return streams, ids
+}
+
+// AppendOne is Append through AppendBatch, as the SQL stores implement it:
+// one item, and its *BatchError unwrapped to the item's own error.
+func AppendOne(ctx context.Context, batch func(context.Context, []AppendRequest) ([]AppendResult, error), req AppendRequest) (AppendResult, error) {
+	res, err := batch(ctx, []AppendRequest{req})
+	if err != nil {
+		var be *BatchError
+		if errors.As(err, &be) {
+			return AppendResult{}, be.Err
+		}
+		return AppendResult{}, err
+	}
+	return res[0], nil
 }

@@ -70,15 +70,7 @@ type attempt struct {
 // with another hash, U3003 on an engine failure, U1003/U1009 on a request
 // without stream or events or with an event time out of range.
 func (s *Store) Append(ctx context.Context, req domain.AppendRequest) (domain.AppendResult, error) {
-	res, err := s.AppendBatch(ctx, []domain.AppendRequest{req})
-	if err != nil {
-		var be *domain.BatchError
-		if errors.As(err, &be) {
-			return domain.AppendResult{}, be.Err
-		}
-		return domain.AppendResult{}, err
-	}
-	return res[0], nil
+	return domain.AppendOne(ctx, s.AppendBatch, req)
 }
 
 // AppendBatch applies reqs in one transaction, in order: all land or none
