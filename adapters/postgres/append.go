@@ -386,23 +386,14 @@ func (s *Store) pause(ctx context.Context, stage string, tx pgx.Tx) {
 	}
 }
 
-// load takes the transaction id and n sequence numbers, and reads the
-// heads of streams and the request ids of ids already applied: three
+// load reads the heads of streams and the request ids of ids already
+// applied, then takes the transaction id and n sequence numbers: three
 // statements (four with the stream locks) in one round trip.
 func (s *Store) load(ctx context.Context, tx pgx.Tx, n int, lock bool, streams, ids []string, txID *int64, seqs *[]int64, heads map[domain.StreamID]domain.StreamHead, done map[string]domain.AppliedRequest) error {
 	b := &pgx.Batch{}
 	if lock {
 		b.Queue(sqlLockStreams, streams)
 	}
-	b.Queue(sqlBegin, n).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(txID, seqs); err != nil {
-			return err
-		}
-		if len(*seqs) != n {
-			return domain.Err(domain.CodeStoreFailure, "postgres: got %d sequence numbers, want %d", len(*seqs), n)
-		}
-		return nil
-	})
 	b.Queue(sqlHeads, streams).Query(func(rows pgx.Rows) error {
 		var (
 			stream string
@@ -440,6 +431,23 @@ func (s *Store) load(ctx context.Context, tx pgx.Tx, n int, lock bool, streams, 
 			return err
 		})
 	}
+	// The transaction id is taken after the heads and request ids are
+	// read, never before: in READ COMMITTED each statement has its own
+	// snapshot, and an id taken first could be older than a transaction
+	// that commits in between and whose head this append then builds on.
+	// Its events would then sort (by transaction id) before the events
+	// they follow in their stream, and a reader of the global log would
+	// see revision n+1 before n. Taken last, the id is newer than every
+	// transaction whose events the heads read saw.
+	b.Queue(sqlBegin, n).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(txID, seqs); err != nil {
+			return err
+		}
+		if len(*seqs) != n {
+			return domain.Err(domain.CodeStoreFailure, "postgres: got %d sequence numbers, want %d", len(*seqs), n)
+		}
+		return nil
+	})
 	return tx.SendBatch(ctx, b).Close()
 }
 

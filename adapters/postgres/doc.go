@@ -58,9 +58,11 @@
 // ReadStream needs no bound: revision r+1 is only inserted by a transaction
 // that saw revision r committed, so a stream never reads with a hole.
 //
-// Writes. An append (or a batch: AppendBatch) is one transaction: take the
-// transaction id and sequence numbers, read the heads of the streams and
-// the request ids already applied (set queries, one round trip), check
+// Writes. An append (or a batch: AppendBatch) is one transaction: read the
+// heads of the streams and the request ids already applied, then take the
+// transaction id and sequence numbers (set queries, one round trip; the id
+// last, so that it is newer than every transaction whose events the heads
+// build on and a stream's revisions never sort backwards), check
 // each item's expectation with ExpectedRevision.Check, compute revisions
 // and hashes (domain.ChainHash), insert the rows (COPY from 256 rows, as for
 // ingest batches of 5,000 commands; otherwise INSERT ... SELECT FROM unnest
