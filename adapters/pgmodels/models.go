@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"upay/adapters/pgconfig"
 	"upay/adapters/pgschema"
 	"upay/adapters/sqlmodels"
 	"upay/domain"
@@ -87,7 +87,7 @@ var errClosed = domain.Err(domain.CodeStoreFailure, "pgmodels: the read models a
 // its password); U3003 when the server cannot be reached or refuses the
 // login, and pgschema.Check's U3003 for a database at another level.
 func Open(ctx context.Context, url string, opt Options) (*Models, error) {
-	cfg, err := parseURL(url)
+	cfg, err := pgconfig.Parse(url)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +112,11 @@ func Open(ctx context.Context, url string, opt Options) (*Models, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, scrubbed(domain.CodeStoreFailure, url, err, "connect to %s", redact(url))
+		return nil, pgconfig.ConnectError(cfg, url, err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, scrubbed(domain.CodeStoreFailure, url, err, "connect to %s", redact(url))
+		return nil, pgconfig.ConnectError(cfg, url, err)
 	}
 	if opt.Migrate {
 		if _, _, err := pgschema.Migrate(ctx, pool, 0); err != nil {
@@ -133,52 +133,6 @@ func Open(ctx context.Context, url string, opt Options) (*Models, error) {
 	// included.
 	m.reader = sqlmodels.NewReader(dialect, m.query, storeErr)
 	return m, nil
-}
-
-// parseURL parses a store URL. Errors: U1009, without the password.
-func parseURL(url string) (*pgxpool.Config, error) {
-	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
-		return nil, domain.Err(domain.CodeInvalidField, "read-model store %q: want a postgres:// or postgresql:// URL", redact(url))
-	}
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, scrubbed(domain.CodeInvalidField, url, err, "read-model store URL %s", redact(url))
-	}
-	return cfg, nil
-}
-
-var (
-	// userinfoPassword matches the password of a URL's userinfo
-	// ("://user:secret@"), and queryPassword that of a password or
-	// sslpassword parameter.
-	userinfoPassword = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:)([^@/]*)@`)
-	queryPassword    = regexp.MustCompile(`([?&](?:ssl)?password=)([^&]*)`)
-)
-
-// redact returns url with its passwords masked.
-func redact(url string) string {
-	url = userinfoPassword.ReplaceAllString(url, "${1}xxxxx@")
-	return queryPassword.ReplaceAllString(url, "${1}xxxxx")
-}
-
-// scrubbed builds an error whose message cannot show url's passwords: the
-// cause's text is kept with every password masked, but not the cause
-// itself (a parse error may quote the whole URL, password and all).
-func scrubbed(code, url string, cause error, format string, args ...any) error {
-	msg := cause.Error()
-	var secrets []string
-	if m := userinfoPassword.FindStringSubmatch(url); m != nil {
-		secrets = append(secrets, m[2])
-	}
-	for _, m := range queryPassword.FindAllStringSubmatch(url, -1) {
-		secrets = append(secrets, m[2])
-	}
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
-		}
-	}
-	return domain.Err(code, "pgmodels: "+format+": %s", append(args, msg)...)
 }
 
 // Close releases the pool, waiting for a write transaction in flight.

@@ -360,7 +360,7 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	const secret = "s3cr3t-Pa55"
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		url  string
 		code string
 	}{
@@ -374,14 +374,11 @@ func TestOpenErrors(t *testing.T) {
 	} {
 		_, err := Open(ctx, tc.url, Options{})
 		if domain.CodeOf(err) != tc.code {
-			t.Errorf("Open(%q): %v; want %s", redact(tc.url), err, tc.code)
+			t.Errorf("Open(case %d): %v; want %s", i, err, tc.code)
 		}
 		if err != nil && strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
-			t.Errorf("Open(%q): the error shows the password: %v", redact(tc.url), err)
+			t.Errorf("Open(case %d): the error shows the password: %v", i, err)
 		}
-	}
-	if got := redact("postgres://u:" + secret + "@h/db?sslpassword=" + secret + "&x=1"); strings.Contains(got, secret) {
-		t.Errorf("redact: %s", got)
 	}
 
 	// A wrong password: the server refuses the login.

@@ -100,7 +100,7 @@ func TestOpenWrongURL(t *testing.T) {
 		"host=127.0.0.1 password=s3cr3tpw sslmode=sometimes",
 	} {
 		_, err := Open(t.Context(), u, Options{})
-		wantErr(t, u, err, domain.CodeInvalidField, "database URL")
+		wantErr(t, u, err, domain.CodeInvalidField, "postgres")
 		if err != nil && strings.Contains(err.Error(), "s3cr3tpw") {
 			t.Errorf("the error repeats the password: %v", err)
 		}
@@ -111,7 +111,7 @@ func TestOpenRefusedConnection(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	_, err := Open(ctx, "postgres://upay:s3cr3tpw@127.0.0.1:1/upay?sslmode=disable&connect_timeout=5", Options{})
-	wantErr(t, "connecting to port 1", err, domain.CodeStoreFailure, "cannot connect to PostgreSQL at 127.0.0.1:1", "refused")
+	wantErr(t, "connecting to port 1", err, domain.CodeStoreFailure, "cannot connect to PostgreSQL at upay@127.0.0.1:1/upay", "refused")
 	if err != nil && strings.Contains(err.Error(), "s3cr3tpw") {
 		t.Errorf("the error repeats the password: %v", err)
 	}

@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"net"
-	"net/url"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"upay/adapters/logfeed"
+	"upay/adapters/pgconfig"
 	"upay/adapters/pgschema"
 	"upay/domain"
 )
@@ -106,15 +104,15 @@ func storeErr(err error, format string, args ...any) error {
 	return domain.Wrap(domain.CodeStoreFailure, err, "postgres: "+format, args...)
 }
 
-// Open connects to the database at url (a postgres:// URL or a key=value
-// connection string), checks that its schema is at this binary's level (or
+// Open connects to the database at url (a postgres:// or postgresql://
+// URL), checks that its schema is at this binary's level (or
 // migrates it when opt.Migrate) and returns the store. Errors: U1009 for a
 // URL that cannot be read; U3003 when the server cannot be reached or the
 // schema is at another level. Messages never repeat the password.
 func Open(ctx context.Context, dbURL string, opt Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dbURL)
+	cfg, err := pgconfig.Parse(dbURL)
 	if err != nil {
-		return nil, domain.Err(domain.CodeInvalidField, "postgres: cannot read the database URL %s: %s", redactURL(dbURL), redact(parseDetail(err), dbURL))
+		return nil, err
 	}
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
@@ -150,14 +148,11 @@ func Open(ctx context.Context, dbURL string, opt Options) (*Store, error) {
 	addr := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, storeErr(err, "cannot connect to PostgreSQL at %s", addr)
+		return nil, pgconfig.ConnectError(cfg, dbURL, err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		if msg := err.Error(); redact(msg, dbURL) != msg {
-			err = errors.New(redact(msg, dbURL)) // pgx does not name the password, but be sure
-		}
-		return nil, storeErr(err, "cannot connect to PostgreSQL at %s", addr)
+		return nil, pgconfig.ConnectError(cfg, dbURL, err)
 	}
 	if opt.Migrate {
 		_, _, err = pgschema.Migrate(ctx, pool, 0)
@@ -263,54 +258,4 @@ func (s *Store) listenOnce() error {
 		s.notified.Add(1)
 		s.notify.Broadcast()
 	}
-}
-
-// parseDetail says what is wrong with a URL without repeating the URL
-// (url.Error quotes it whole, password included; pgx's error names it
-// again).
-func parseDetail(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	msg := err.Error()
-	if strings.HasPrefix(msg, "cannot parse `") {
-		if i := strings.Index(msg, "`: "); i >= 0 {
-			msg = msg[i+len("`: "):]
-		}
-	}
-	return msg
-}
-
-var userinfoPassword = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:([^@/]*)@`)
-var keywordPassword = regexp.MustCompile(`password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
-
-// redact removes from msg the password written in connection string dbURL.
-func redact(msg, dbURL string) string {
-	var pws []string
-	if m := userinfoPassword.FindStringSubmatch(dbURL); m != nil && m[1] != "" {
-		pws = append(pws, m[1])
-		if u, err := url.PathUnescape(m[1]); err == nil {
-			pws = append(pws, u)
-		}
-	}
-	for _, m := range keywordPassword.FindAllStringSubmatch(dbURL, -1) {
-		pws = append(pws, m[1])
-	}
-	if u, err := url.Parse(dbURL); err == nil {
-		if pw := u.Query().Get("password"); pw != "" {
-			pws = append(pws, pw, url.QueryEscape(pw))
-		}
-	}
-	for _, pw := range pws {
-		if pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
-}
-
-// redactURL renders dbURL for a message with its password masked.
-func redactURL(dbURL string) string {
-	return "`" + redact(dbURL, dbURL) + "`"
 }

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
+	"upay/adapters/pgconfig"
 	"upay/adapters/pgschema"
 	"upay/adapters/secretfile"
 	"upay/domain"
@@ -176,8 +176,8 @@ func (a *app) describeStore() string {
 	if !a.postgresURL() {
 		return a.storeFile()
 	}
-	if cfg, err := pgx.ParseConfig(a.store); err == nil {
-		return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	if cfg, err := pgconfig.Parse(a.store); err == nil {
+		return "postgres://" + pgconfig.Describe(cfg)
 	}
 	return "postgres://…"
 }

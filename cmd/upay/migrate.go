@@ -7,8 +7,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
+	"upay/adapters/pgconfig"
 	"upay/adapters/pgschema"
-	"upay/domain"
 )
 
 func init() { register(newMigrateCmd) }
@@ -74,14 +74,17 @@ upgraded, when it is opened.`,
 // commands. Errors name the host, never the password: U1009 for a URL that
 // does not parse, U3003 when the server cannot be reached.
 func connectPostgres(ctx context.Context, url string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url)
+	cfg, err := pgconfig.Parse(url)
 	if err != nil {
-		return nil, domain.Err(domain.CodeInvalidField, "--store: not a valid PostgreSQL URL (postgres://user:password@host:port/database)")
+		return nil, err
 	}
-	cfg.RuntimeParams["application_name"] = "upay"
-	c, err := pgx.ConnectConfig(ctx, cfg)
+	cc := cfg.ConnConfig
+	if cc.RuntimeParams["application_name"] == "" {
+		cc.RuntimeParams["application_name"] = "upay"
+	}
+	c, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
-		return nil, domain.Wrap(domain.CodeStoreFailure, err, "cannot connect to PostgreSQL at %s:%d", cfg.Host, cfg.Port)
+		return nil, pgconfig.ConnectError(cfg, url, err)
 	}
 	return c, nil
 }
