@@ -185,19 +185,6 @@ func emptyTables(canTruncate bool, tables []string) []string {
 // sqlCanTruncate reports whether the role may truncate every table of ?.
 var sqlCanTruncate = rebind("SELECT coalesce(bool_and(has_table_privilege(t, 'TRUNCATE')), true) FROM unnest(?::text[]) AS t")
 
-// sqlSecondaryIndexes lists the listing's indexes that Reset defers: every
-// index of transactions but unique ones (the primary key) and tx_unsettled
-// (the payout stamps of the refill read it), as a name DROP INDEX takes,
-// the bare name and the definition that recreates it.
-// SQLite's sqlitemodels keeps its list in Go; here the catalog is the list,
-// so the migrations stay the one place indexes are defined. Only the
-// table's owner may drop and create its indexes: a role that is not (nor a
-// member of the owning role) lists none and rebuilds with the indexes in
-// place, slower but the same.
-const sqlSecondaryIndexes = `SELECT i.indexrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid)
-	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-	WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique AND c.relname <> 'tx_unsettled' AND pg_has_role(c.relowner, 'USAGE')`
-
 // ifNotExists makes a definition from pg_get_indexdef (which always starts
 // "CREATE INDEX name ON ...") harmless when the index exists.
 func ifNotExists(def string) string {

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -61,6 +62,10 @@ type Models struct {
 
 	mu     sync.Mutex
 	closed bool // guarded by mu
+
+	// refilled is set by a Reset of the listing: the next Ready refreshes
+	// the planner's statistics of the refilled table.
+	refilled atomic.Bool
 
 	// failBeforeCheckpoint, when set (tests), runs between a batch's rows
 	// and its checkpoints; an error fails the write there.

@@ -241,15 +241,15 @@ var sortNode = regexp.MustCompile(`(?m)^\s*(->\s+)?Sort\s+\(`)
 func TestSearchPlansUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	m := openFresh(t, Options{})
-	// A reset of the listing drops its indexes and Ready brings them back:
-	// the plans below are checked on the recreated ones.
+	// A reset of the listing keeps its indexes (rebuilding them would hold
+	// a long write transaction that stalls every append's visibility).
 	if have, _ := indexCount(t, m); have != 6 {
 		t.Fatalf("%d secondary indexes after the migration, want 6", have)
 	}
 	if err := m.Reset(ctx, []string{projections.NameTransactions}); err != nil {
 		t.Fatal(err)
 	}
-	if have, deferred := indexCount(t, m); have != 0 || deferred != 6 {
+	if have, deferred := indexCount(t, m); have != 6 || deferred != 0 {
 		t.Fatalf("after Reset: %d indexes, %d deferred", have, deferred)
 	}
 	// 10 merchants x 40 days x 100 payments, every 50th refunded three
