@@ -86,6 +86,14 @@ func New(ctx context.Context, store domain.EventStore, opt Options) (*Ledger, er
 		opt.MaxCached = 1 << 20
 	}
 	l := &Ledger{store: store, opt: opt, cache: map[domain.StreamID]*entry{}}
+	// A store whose log may show a confirmed event late (PostgreSQL: an
+	// older transaction still open) settles first, so that the import
+	// clock starts from the last event really recorded.
+	if s, ok := store.(interface{ Settle(context.Context) error }); ok {
+		if err := s.Settle(ctx); err != nil {
+			return nil, err
+		}
+	}
 	last, ok, err := store.Last(ctx)
 	if err != nil {
 		return nil, err
@@ -283,8 +291,12 @@ func (l *Ledger) record(ctx context.Context, p *Pending) ([]Result, bool, error)
 			for _, r := range p.reqs {
 				l.forget(r.Stream)
 			}
+			// A refused item (BatchError) or a batch that kept losing races
+			// to other writers (a plain U3001) is decided again, one by one,
+			// on fresh state; anything else is a store failure.
 			var be *domain.BatchError
-			if !errors.As(err, &be) || !(errors.Is(be.Err, domain.ErrConcurrency) || errors.Is(be.Err, domain.ErrRequestReused)) {
+			refused := errors.As(err, &be) && (errors.Is(be.Err, domain.ErrConcurrency) || errors.Is(be.Err, domain.ErrRequestReused))
+			if !refused && !errors.Is(err, domain.ErrConcurrency) {
 				return nil, false, err
 			}
 			// Any result may rest on the batch's discarded plans (a

@@ -253,3 +253,43 @@ func TestReimportIsDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// losing is a store whose batch appends keep losing races to other writers
+// (PostgreSQL's "won n times in a row": a plain U3001, not a refused item)
+// until the ledger goes one command at a time.
+type losing struct {
+	domain.EventStore
+	lost int
+}
+
+func (s *losing) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([]domain.AppendResult, error) {
+	if len(reqs) > 1 {
+		s.lost++
+		return nil, domain.Err(domain.CodeConcurrency, "concurrent appends won 10 times in a row")
+	}
+	return s.EventStore.AppendBatch(ctx, reqs)
+}
+
+// A batch that keeps losing races is decided again one by one, not
+// reported as a store failure that would stop an ingest.
+func TestBatchLosingRacesFallsBack(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	st := &losing{EventStore: s}
+	l, err := ledger.New(ctx, st, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.HandleBatch(ctx, []domain.Command{authorize("r1", "p1"), capture("r2", "p1"), authorize("r3", "p2")})
+	if err != nil {
+		t.Fatalf("HandleBatch: %v, want a fallback", err)
+	}
+	for i, want := range []string{"ok-01", "ok", "ok-01"} {
+		if res[i].Code != want || res[i].Err != nil {
+			t.Errorf("command %d: %s %v, want %s", i, res[i].Code, res[i].Err, want)
+		}
+	}
+	if evs, _ := s.ReadAll(ctx, domain.Start, domain.ReadOptions{}); st.lost != 1 || len(evs) != 3 {
+		t.Fatalf("lost %d batches, %d events; want 1 and 3", st.lost, len(evs))
+	}
+}

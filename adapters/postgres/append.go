@@ -372,7 +372,12 @@ func (s *Store) try(ctx context.Context, reqs []domain.AppendRequest, lock bool)
 	}
 	// Commit whatever the context says now: an interrupted COMMIT would
 	// leave the caller unsure whether the append landed.
-	if err := commit(context.WithoutCancel(ctx)); err != nil {
+	// ... but not forever: on a half-open connection the COMMIT would wait
+	// for the kernel to give up (minutes); past the statement timeout its
+	// outcome is unknown, which the caller's retry with request ids settles.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.commitTimeout)
+	defer cancel()
+	if err := commit(cctx); err != nil {
 		return a, &commitError{failed(err)}
 	}
 	committed = true

@@ -66,6 +66,9 @@ type Store struct {
 	wait time.Duration
 	// settleWait is Options.SettleWait with its default.
 	settleWait time.Duration
+	// commitTimeout bounds a COMMIT, which runs whatever the caller's
+	// context says (see try): the statement timeout.
+	commitTimeout time.Duration
 
 	// notify is closed (and replaced) after every append that landed,
 	// waking this process's subscriptions; the listener does the same for
@@ -163,7 +166,7 @@ func Open(ctx context.Context, dbURL string, opt Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, addr: addr, wait: wait, settleWait: settleWait, notify: logfeed.NewNotifier(), done: make(chan struct{})}
+	s := &Store{pool: pool, addr: addr, wait: wait, settleWait: settleWait, commitTimeout: timeout, notify: logfeed.NewNotifier(), done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
