@@ -3,6 +3,7 @@ package pgmodels
 import (
 	"strconv"
 	"strings"
+	"upay/adapters/pgschema"
 
 	"github.com/rickb777/date"
 
@@ -102,9 +103,12 @@ func rebind(q string) string {
 
 // writeLockKey is the transaction-level advisory lock a WriteTx holds
 // ("upay" "rm" in ASCII); SQLite's BEGIN IMMEDIATE takes the file's write
-// lock instead. pgschema's migration lock is "upay" alone, so the two never
-// collide.
-const writeLockKey int64 = 0x75706179_726d
+// lock instead. Migrations take it too (pgschema.ReadModelLock).
+const writeLockKey = pgschema.ReadModelLock
+
+// sqlLevel reads the migration level under the write lock: a runner of an
+// older binary must not write read models that a newer one migrated.
+const sqlLevel = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 
 // sqlLock takes the write lock for the rest of the transaction. It is
 // taken before anything is read, and the transaction is READ COMMITTED, so

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -605,4 +606,42 @@ func TestUpgradeFromLevel3(t *testing.T) {
 		t.Fatalf("catch-up after the migration: %d, %v; want the whole log of %d", n, err, len(all))
 	}
 	readmodeltest.Check(t, events, m, merchants)
+}
+
+// TestRunnerStopsAfterANewerMigration: a runner of this binary that is
+// still going when a newer binary migrates the database stops at its next
+// batch rather than write read models the new schema may mean otherwise;
+// and a migration waits for a batch in flight (it takes the write lock).
+func TestRunnerStopsAfterANewerMigration(t *testing.T) {
+	ctx := t.Context()
+	m := openFresh(t, Options{})
+	tx, err := m.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrated := make(chan error, 1)
+	go func() {
+		// What a newer binary's migration does, under the migration and
+		// read-model locks.
+		_, err := m.pool.Exec(context.Background(), `DO $$ BEGIN
+			PERFORM pg_advisory_xact_lock(`+strconv.FormatInt(pgschema.ReadModelLock, 10)+`);
+			INSERT INTO schema_migrations (version, name) VALUES (`+strconv.Itoa(pgschema.Latest+1)+`, 'newer');
+			END $$`)
+		migrated <- err
+	}()
+	select {
+	case err := <-migrated:
+		t.Fatalf("the migration ran while a batch held the write lock (err %v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-migrated; err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Begin(ctx)
+	if domain.CodeOf(err) != domain.CodeStoreFailure || !strings.Contains(err.Error(), "migration level "+strconv.Itoa(pgschema.Latest+1)) {
+		t.Fatalf("Begin after a newer migration = %v, want U3003 naming the level", err)
+	}
 }

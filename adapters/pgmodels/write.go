@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"upay/adapters/pgschema"
 	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
@@ -67,6 +68,16 @@ func (m *Models) Begin(ctx context.Context) (projections.WriteTx, error) {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		<-m.wsem
 		return nil, storeErr(err, "take the write lock")
+	}
+	var level int
+	if err := tx.QueryRow(ctx, sqlLevel).Scan(&level); err != nil || level != pgschema.Latest {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		<-m.wsem
+		if err != nil {
+			return nil, storeErr(err, "read the migration level")
+		}
+		return nil, domain.Err(domain.CodeStoreFailure, "pgmodels: the database is now at migration level %d and this binary writes level %d: "+
+			"restart upay with the binary that migrated it", level, pgschema.Latest)
 	}
 	return &writeTx{m: m, ctx: ctx, tx: tx}, nil
 }

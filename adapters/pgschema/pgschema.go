@@ -41,6 +41,13 @@ type Migration struct {
 // lockKey is the advisory lock migrations hold: "upay" in ASCII.
 const lockKey = 0x75706179
 
+// ReadModelLock is the advisory lock every read-model write transaction
+// holds (adapters/pgmodels: "upay" "rm"). A migration takes it too, after
+// its own, so that it never changes the read models under a runner's
+// batch, and a runner that takes it afterwards finds the new level (and,
+// if it is an older binary, stops: see pgmodels' Begin).
+const ReadModelLock int64 = 0x75706179_726d
+
 var all = load()
 
 // Latest is the level this binary migrates to.
@@ -135,6 +142,9 @@ func Migrate(ctx context.Context, db DB, to int) (from, now int, err error) {
 func step(ctx context.Context, tx pgx.Tx, to int) (done bool, level int, err error) {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
 		return false, 0, domain.Wrap(domain.CodeStoreFailure, err, "postgres: take the migration lock")
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", ReadModelLock); err != nil {
+		return false, 0, domain.Wrap(domain.CodeStoreFailure, err, "postgres: take the read models' write lock")
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    integer     PRIMARY KEY,
