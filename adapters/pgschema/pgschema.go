@@ -140,6 +140,11 @@ func Migrate(ctx context.Context, db DB, to int) (from, now int, err error) {
 
 // step applies the next migration, if any, inside tx.
 func step(ctx context.Context, tx pgx.Tx, to int) (done bool, level int, err error) {
+	// A migration may rebuild an index of a large table: the session's
+	// statement timeout (upay sets one on its pools) must not cut it off.
+	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+		return false, 0, domain.Wrap(domain.CodeStoreFailure, err, "postgres: lift the statement timeout for the migration")
+	}
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
 		return false, 0, domain.Wrap(domain.CodeStoreFailure, err, "postgres: take the migration lock")
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -107,7 +108,7 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([
 	var (
 		conflicts, transient int
 		backoff              = firstBackoff
-		unknown              *attempt // an attempt whose COMMIT outcome is unknown
+		unknown              []*attempt // attempts whose COMMIT outcome is unknown
 	)
 	// fail builds the final error, saying so when an earlier COMMIT may
 	// have landed.
@@ -115,25 +116,32 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([
 		if domain.CodeOf(err) != "" {
 			return err // already says what failed
 		}
-		if unknown != nil {
-			format += " (an earlier attempt lost its connection during COMMIT: its outcome is unknown)"
+		if len(unknown) > 0 {
+			format += " (an attempt lost its connection during COMMIT: its outcome is unknown)"
 		}
 		return storeErr(err, format, args...)
 	}
 	for {
 		a, err := s.try(ctx, reqs, conflicts > 0)
 		if err == nil {
-			if unknown != nil {
-				// What the lost COMMIT appended comes back as duplicates; it
-				// was this call's own append, not an earlier one.
+			// What a lost COMMIT appended comes back as duplicates; it was
+			// this call's own append, not an earlier one. Any of the lost
+			// attempts may be the one that landed.
+			for _, u := range unknown {
 				for i := range a.results {
-					if r := &a.results[i]; r.Duplicate && unknown.fresh[i] && r.Position.Commit == uint64(unknown.tx) {
+					if r := &a.results[i]; r.Duplicate && u.fresh[i] && r.Position.Commit == uint64(u.tx) {
 						r.Duplicate = false
 					}
 				}
 			}
 			if a.appended {
 				s.settle(ctx, a)
+			} else if top := newest(a.results); top > 0 && s.wait >= 0 {
+				// All duplicates: what they answer with may have been
+				// committed a moment ago (a retry after a lost COMMIT, or
+				// the original still settling); read-your-writes holds for
+				// them too.
+				_, _ = s.waitPast(ctx, top, s.wait)
 			}
 			return a.results, nil
 		}
@@ -144,6 +152,9 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([
 		kind := classify(err)
 		if kind == unknownCommit && !allIDs {
 			return nil, storeErr(err, "append to %q: the connection failed during COMMIT, so its outcome is unknown: the events may or may not have landed; the append (or an item of its batch) has no request id, so it was not retried: check the stream before appending again", reqs[0].Stream)
+		}
+		if kind == unknownCommit {
+			unknown = append(unknown, a) // before any return: fail reports it
 		}
 		if ctx.Err() != nil {
 			return nil, fail(err, "append to %q abandoned", reqs[0].Stream)
@@ -160,11 +171,7 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([
 				return nil, fail(ctx.Err(), "append to %q abandoned", reqs[0].Stream)
 			}
 			continue
-		case unknownCommit:
-			if unknown == nil {
-				unknown = a
-			}
-		case retry:
+		case unknownCommit, retry:
 		default:
 			return nil, fail(err, "append to %q", reqs[0].Stream)
 		}
@@ -577,4 +584,13 @@ func setHash(dst *domain.Hash, src []byte, what string, args ...any) error {
 	}
 	copy(dst[:], src)
 	return nil
+}
+
+// newest is the largest transaction id among results' positions.
+func newest(results []domain.AppendResult) int64 {
+	var top uint64
+	for _, r := range results {
+		top = max(top, r.Position.Commit)
+	}
+	return int64(min(top, math.MaxInt64))
 }
