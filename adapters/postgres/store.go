@@ -224,12 +224,13 @@ func (s *Store) listen() {
 		defer s.subs.Done()
 		backoff := PollInterval
 		for s.ctx.Err() == nil {
-			err := s.listenOnce()
+			start := time.Now()
+			_ = s.listenOnce() // it only returns when the connection failed
 			if s.ctx.Err() != nil {
 				return
 			}
-			if err == nil {
-				backoff = PollInterval
+			if time.Since(start) > time.Minute {
+				backoff = PollInterval // it had been listening: a new failure
 			}
 			// The connection is gone; subscriptions still poll meanwhile.
 			select {
