@@ -463,6 +463,43 @@ func TestResetWithoutTruncatePrivilege(t *testing.T) {
 	readmodeltest.SameState(t, "rebuilt by deleting", readmodeltest.ReadState(t, m), want)
 }
 
+// atLevel makes a database migrated to level, beside a database of this
+// build that folded events, and returns the fold, the older database's URL,
+// a connection to it, and copy, which copies the named columns of a table's
+// rows (where filters them) from the fold into the older database.
+func atLevel(t *testing.T, events domain.EventStore, level int) (url string, db *pgx.Conn, copy func(table, cols, where string)) {
+	t.Helper()
+	ctx := context.Background()
+	cur := openFresh(t, Options{})
+	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	url = pgtest.DB(t)
+	db, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	if _, to, err := pgschema.Migrate(ctx, db, level); err != nil || to != level {
+		t.Fatalf("migrate to %d: %d, %v", level, to, err)
+	}
+	copy = func(table, cols, where string) {
+		t.Helper()
+		rows, err := cur.pool.Query(ctx, "SELECT "+cols+" FROM "+table+" "+where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CopyFrom(ctx, pgx.Identifier{table}, strings.Split(cols, ", "), pgx.CopyFromRows(vals)); err != nil {
+			t.Fatalf("copy %s: %v", table, err)
+		}
+	}
+	return url, db, copy
+}
+
 // A database at level 2 whose read models a build of that level folded
 // (its listing unstamped, its journal without payout entries, its
 // checkpoints past the payout events it passed over) migrates to the
@@ -472,40 +509,8 @@ func TestResetWithoutTruncatePrivilege(t *testing.T) {
 func TestUpgradeFromLevel2(t *testing.T) {
 	ctx := context.Background()
 	events, merchants := readmodeltest.Fixture(t, t.TempDir())
-	// What this build makes of the log, to take level 2's rows from.
-	cur := openFresh(t, Options{})
-	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	url := pgtest.DB(t)
-	db, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
-	if _, to, err := pgschema.Migrate(ctx, db, 2); err != nil || to != 2 {
-		t.Fatalf("migrate to 2: %d, %v", to, err)
-	}
-	copyRows := func(table, cols, where string) {
-		rows, err := cur.pool.Query(ctx, "SELECT "+cols+" FROM "+table+" "+where)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var vals [][]any
-		for rows.Next() {
-			v, err := rows.Values()
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals = append(vals, v)
-		}
-		if rows.Close(); rows.Err() != nil {
-			t.Fatal(rows.Err())
-		}
-		if _, err := db.CopyFrom(ctx, pgx.Identifier{table}, strings.Split(cols, ", "), pgx.CopyFromRows(vals)); err != nil {
-			t.Fatalf("copy %s: %v", table, err)
-		}
-	}
+	// Level 2's rows are what this build made of the log, less payouts.
+	url, db, copyRows := atLevel(t, events, 2)
 	copyRows("transactions", sqlmodels.TxCols, "")
 	copyRows("tx_merchants", "merchant", "")
 	copyRows("period_totals", "merchant, date, grp, count, sales", "")
@@ -550,32 +555,7 @@ func TestUpgradeFromLevel2(t *testing.T) {
 func TestUpgradeFromLevel3(t *testing.T) {
 	ctx := context.Background()
 	events, merchants := readmodeltest.Fixture(t, t.TempDir())
-	cur := openFresh(t, Options{})
-	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	url := pgtest.DB(t)
-	db, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
-	if _, to, err := pgschema.Migrate(ctx, db, 3); err != nil || to != 3 {
-		t.Fatalf("migrate to 3: %d, %v", to, err)
-	}
-	copyRows := func(table, cols, where string) {
-		rows, err := cur.pool.Query(ctx, "SELECT "+cols+" FROM "+table+" "+where)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.CopyFrom(ctx, pgx.Identifier{table}, strings.Split(cols, ", "), pgx.CopyFromRows(vals)); err != nil {
-			t.Fatalf("copy %s: %v", table, err)
-		}
-	}
+	url, db, copyRows := atLevel(t, events, 3)
 	copyRows("transactions", sqlmodels.TxCols, "")
 	copyRows("tx_merchants", "merchant", "")
 	copyRows("period_totals", sqlmodels.TotalsCols, "")

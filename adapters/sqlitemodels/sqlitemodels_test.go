@@ -307,6 +307,41 @@ func TestReadsDuringRebuild(t *testing.T) {
 	readmodeltest.ReadsDuringRebuild(t, openFollowing)
 }
 
+// oldFile writes, beside the fixture in dir, a read-model file as an older
+// build left it: schema statements (the released schema files and user
+// version), then fill statements run with this build's fold of the same
+// log attached as cur, from which the older build's rows are taken.
+func oldFile(t *testing.T, dir string, events domain.EventStore, schema, fill []string) string {
+	t.Helper()
+	cur, err := Open(filepath.Join(dir, "current.read.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old.read.db")
+	db, err := sql.Open("sqlite", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stmts := []string{schemaSQL}
+	for _, ix := range indexes {
+		stmts = append(stmts, "CREATE INDEX "+ix.name+" ON "+ix.def)
+	}
+	stmts = append(append(append(stmts, schema...), "ATTACH DATABASE '"+filepath.Join(dir, "current.read.db")+"' AS cur"), fill...)
+	for _, q := range append(stmts, "DETACH DATABASE cur") {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return old
+}
+
 // A read-model file of schema version 1, written by a build that did not
 // read payouts (its listing unstamped, its journal without payout entries,
 // its checkpoints past the payout events it passed over), upgrades on
@@ -318,31 +353,9 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	dir := t.TempDir()
 	events, merchants := readmodeltest.Fixture(t, dir)
 
-	// What this build makes of the log, to take version 1's rows from.
-	cur, err := Open(filepath.Join(dir, "current.read.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := cur.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// Version 1 as released: schema.sql and the search indexes, filled
 	// with what a build of that version folded from the same log.
-	old := filepath.Join(dir, "old.read.db")
-	db, err := sql.Open("sqlite", old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	stmts := []string{schemaSQL}
-	for _, ix := range indexes {
-		stmts = append(stmts, "CREATE INDEX "+ix.name+" ON "+ix.def)
-	}
-	stmts = append(stmts, "PRAGMA user_version = 1",
-		"ATTACH DATABASE '"+filepath.Join(dir, "current.read.db")+"' AS cur",
+	old := oldFile(t, dir, events, []string{"PRAGMA user_version = 1"}, []string{
 		"INSERT INTO transactions SELECT * FROM cur.transactions",
 		"UPDATE transactions SET payout = ''",
 		"INSERT INTO tx_merchants SELECT * FROM cur.tx_merchants",
@@ -351,12 +364,12 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		`INSERT INTO trial_balance SELECT account, sum(d), sum(c) FROM
 			(SELECT debit AS account, amount AS d, 0 AS c FROM journal UNION ALL SELECT credit, 0, amount FROM journal) GROUP BY account`,
 		"INSERT INTO checkpoints SELECT * FROM cur.checkpoints WHERE name NOT IN ('payouts', 'notices')",
-		"DETACH DATABASE cur")
-	for _, q := range stmts {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	})
+	db, err := sql.Open("sqlite", old)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer db.Close()
 	var v1rows, v1cps int
 	if err := db.QueryRow("SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM checkpoints)").Scan(&v1rows, &v1cps); err != nil || v1rows < 10 || v1cps != 3 {
 		t.Fatalf("version-1 file: %d rows, %d checkpoints, %v", v1rows, v1cps, err)
@@ -407,40 +420,14 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	dir := t.TempDir()
 	events, merchants := readmodeltest.Fixture(t, dir)
 
-	cur, err := Open(filepath.Join(dir, "current.read.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := projections.NewRunner(events, cur, projections.RunnerOptions{}).CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := cur.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// Version 2 as released: schema.sql, the search indexes and
 	// schema_v2.sql, filled with what this build folded, notices aside.
-	old := filepath.Join(dir, "old.read.db")
-	db, err := sql.Open("sqlite", old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	stmts := []string{schemaSQL}
-	for _, ix := range indexes {
-		stmts = append(stmts, "CREATE INDEX "+ix.name+" ON "+ix.def)
-	}
-	stmts = append(stmts, schemaV2, "PRAGMA user_version = 2",
-		"ATTACH DATABASE '"+filepath.Join(dir, "current.read.db")+"' AS cur")
+	var fill []string
 	for _, table := range []string{"transactions", "tx_merchants", "period_totals", "journal", "trial_balance", "payouts"} {
-		stmts = append(stmts, "INSERT INTO "+table+" SELECT * FROM cur."+table)
+		fill = append(fill, "INSERT INTO "+table+" SELECT * FROM cur."+table)
 	}
-	stmts = append(stmts, "INSERT INTO checkpoints SELECT * FROM cur.checkpoints WHERE name <> 'notices'", "DETACH DATABASE cur")
-	for _, q := range stmts {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+	old := oldFile(t, dir, events, []string{schemaV2, "PRAGMA user_version = 2"},
+		append(fill, "INSERT INTO checkpoints SELECT * FROM cur.checkpoints WHERE name <> 'notices'"))
 
 	m, err := Open(old, Options{Events: events})
 	if err != nil {
