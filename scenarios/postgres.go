@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"upay/adapters/pgconfig"
 	"upay/adapters/pgmodels"
 	"upay/adapters/postgres"
 	"upay/domain"
@@ -51,9 +52,13 @@ func (p Postgres) schemaURL(dir string) (string, error) {
 }
 
 func (p Postgres) admin(ctx context.Context, sql string) error {
-	c, err := pgx.Connect(ctx, p.URL)
+	cfg, err := pgconfig.Parse(p.URL)
 	if err != nil {
-		return domain.Wrap(domain.CodeStoreFailure, err, "cannot connect to PostgreSQL")
+		return err
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return pgconfig.ConnectError(cfg, p.URL, err)
 	}
 	defer c.Close(context.Background())
 	if _, err := c.Exec(ctx, sql); err != nil {
