@@ -59,21 +59,26 @@ func fastAuthorized(data []byte) (domain.Event, bool) {
 		if card4(s, k, &v.Payment, &v.Merchant, &v.Brand, &v.Amount) {
 			return true
 		}
-		switch string(k) {
-		case "installments":
-			return integer(s, &v.Installments)
-		case "card_last4":
-			return str(s, &v.CardLast4)
-		case "card_fingerprint":
-			return str(s, &v.CardFingerprint)
-		case "terminal":
-			return str(s, &v.Terminal)
-		case "result":
-			return str(s, &v.Result)
-		}
-		return false
+		return attempt(s, k, &v.Installments, &v.CardLast4, &v.CardFingerprint, &v.Terminal, &v.Result)
 	})
 	return v, ok
+}
+
+// attempt reads the fields an authorization and a decline share.
+func attempt(s *scanner, k []byte, installments *int, last4, fingerprint, terminal, result *string) bool {
+	switch string(k) {
+	case "installments":
+		return integer(s, installments)
+	case "card_last4":
+		return str(s, last4)
+	case "card_fingerprint":
+		return str(s, fingerprint)
+	case "terminal":
+		return str(s, terminal)
+	case "result":
+		return str(s, result)
+	}
+	return false
 }
 
 func fastDeclined(data []byte) (domain.Event, bool) {
@@ -82,21 +87,10 @@ func fastDeclined(data []byte) (domain.Event, bool) {
 		if card4(s, k, &v.Payment, &v.Merchant, &v.Brand, &v.Amount) {
 			return true
 		}
-		switch string(k) {
-		case "installments":
-			return integer(s, &v.Installments)
-		case "card_last4":
-			return str(s, &v.CardLast4)
-		case "card_fingerprint":
-			return str(s, &v.CardFingerprint)
-		case "terminal":
-			return str(s, &v.Terminal)
-		case "result":
-			return str(s, &v.Result)
-		case "card_company_code":
+		if k := string(k); k == "card_company_code" {
 			return str(s, &v.CardCompanyCode)
 		}
-		return false
+		return attempt(s, k, &v.Installments, &v.CardLast4, &v.CardFingerprint, &v.Terminal, &v.Result)
 	})
 	return v, ok
 }

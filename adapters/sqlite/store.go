@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,37 +157,17 @@ func Open(path string) (*Store, error) {
 
 func (s *Store) open() error {
 	ctx := context.Background()
-	var err error
-	if s.w, err = sql.Open("sqlite", dsn(s.path, true)); err != nil {
+	c, err := OpenConns(ctx, dsn(s.path, true), dsn(s.path, false))
+	if err != nil {
 		return storeErr(err, "open %s", s.path)
 	}
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	s.w.SetConnMaxIdleTime(0)
-	if s.wc, err = s.w.Conn(ctx); err != nil {
-		return storeErr(err, "open %s", s.path)
-	}
-	var mode string
-	if err := s.wc.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return storeErr(err, "open %s", s.path)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return domain.Err(domain.CodeStoreFailure, "sqlite: %s: journal mode is %q, want wal", s.path, mode)
-	}
+	s.w, s.wc, s.r = c.W, c.WC, c.R
 	if err := migrate(ctx, s.wc, s.path); err != nil {
 		return err
 	}
 	if err := s.prepareWrites(ctx); err != nil {
 		return err
 	}
-
-	if s.r, err = sql.Open("sqlite", dsn(s.path, false)); err != nil {
-		return storeErr(err, "open %s", s.path)
-	}
-	n := max(4, 2*runtime.GOMAXPROCS(0))
-	s.r.SetMaxOpenConns(n)
-	s.r.SetMaxIdleConns(n)
 	return s.prepareReads(ctx)
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"upay/adapters/sqlite"
 	"upay/adapters/sqlmodels"
 	"upay/domain"
 	"upay/projections"
@@ -178,37 +178,15 @@ func (m *Models) Path() string { return m.path }
 
 func (m *Models) open() error {
 	ctx := context.Background()
-	var err error
-	if m.w, err = sql.Open("sqlite", dsn(m.path, true)); err != nil {
+	c, err := sqlite.OpenConns(ctx, dsn(m.path, true), dsn(m.path, false))
+	if err != nil {
 		return storeErr(err, "open %s", m.path)
 	}
-	m.w.SetMaxOpenConns(1)
-	m.w.SetMaxIdleConns(1)
-	m.w.SetConnMaxLifetime(0)
-	m.w.SetConnMaxIdleTime(0)
-	if m.wc, err = m.w.Conn(ctx); err != nil {
-		return storeErr(err, "open %s", m.path)
-	}
-	var mode string
-	if err := m.wc.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return storeErr(err, "open %s", m.path)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return domain.Err(domain.CodeStoreFailure, "sqlitemodels: %s: journal mode is %q, want wal", m.path, mode)
-	}
+	m.w, m.wc, m.r = c.W, c.WC, c.R
 	if err := m.migrate(ctx); err != nil {
 		return err
 	}
-	if err := m.prepareWrites(ctx); err != nil {
-		return err
-	}
-	if m.r, err = sql.Open("sqlite", dsn(m.path, false)); err != nil {
-		return storeErr(err, "open %s", m.path)
-	}
-	n := max(4, 2*runtime.GOMAXPROCS(0))
-	m.r.SetMaxOpenConns(n)
-	m.r.SetMaxIdleConns(n)
-	return nil
+	return m.prepareWrites(ctx)
 }
 
 // migrate creates the schema in a new file, upgrades a file written by an
