@@ -33,17 +33,38 @@ func (m *Models) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 // query runs a read statement on the pool of read connections, prepared
-// once per text (stmt).
+// once per text (stmt). It holds a place in the gate until the rows close.
 func (m *Models) query(ctx context.Context, q string, args ...any) (sqlmodels.Rows, error) {
 	st, err := m.stmt(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	select {
+	case m.gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
+		<-m.gate
 		return nil, err
 	}
-	return sqlRows{rows}, nil
+	return &gatedRows{sqlRows: sqlRows{rows}, gate: m.gate}, nil
+}
+
+// gatedRows gives the query's place in the gate back when they close.
+type gatedRows struct {
+	sqlRows
+	gate   chan struct{}
+	closed bool
+}
+
+func (r *gatedRows) Close() {
+	r.sqlRows.Close()
+	if !r.closed {
+		r.closed = true
+		<-r.gate
+	}
 }
 
 // readErr maps the error of a failed query: one that query has mapped
@@ -65,9 +86,9 @@ func (r sqlRows) Close() { _ = r.Rows.Close() }
 
 // Checkpoints returns each projection's committed position.
 func (m *Models) Checkpoints(ctx context.Context) (map[string]domain.Position, error) {
-	rows, err := m.r.QueryContext(ctx, sqlmodels.QueryCheckpoints)
+	rows, err := m.query(ctx, sqlmodels.QueryCheckpoints)
 	if err != nil {
-		return nil, storeErr(err, "read checkpoints")
+		return nil, readErr(err, "read checkpoints")
 	}
-	return dialect.ScanCheckpoints(sqlRows{rows})
+	return dialect.ScanCheckpoints(rows)
 }

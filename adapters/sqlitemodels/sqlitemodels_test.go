@@ -454,3 +454,48 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	}
 	readmodeltest.Check(t, events, m, merchants)
 }
+
+// TestReadsGiveTheirGatePlaceBack runs every read more often than the gate
+// admits at once: a read path that kept its place would block the later
+// calls (the deadline fails them). A full gate makes a read wait, and its
+// deadline ends the wait with U3003.
+func TestReadsGiveTheirGatePlaceBack(t *testing.T) {
+	m := openTemp(t)
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	day := date.New(2019, 10, 1)
+	reads := map[string]func() error{
+		"search": func() error {
+			_, err := m.SearchTransactions(ctx, projections.TxQuery{Merchant: "270000001", From: &day, To: &day})
+			return err
+		},
+		"transaction": func() error { _, _, err := m.Transaction(ctx, "p-1"); return err },
+		"totals":      func() error { _, err := m.PeriodTotals(ctx, "270000001", day, day); return err },
+		"unknown":     func() error { _, err := m.UnknownEmoney(ctx, "270000001"); return err },
+		"trial":       func() error { _, err := m.TrialBalance(ctx); return err },
+		"journal":     func() error { _, err := m.Journal(ctx, domain.Start, 10); return err },
+		"payouts":     func() error { _, err := m.Payouts(ctx, "270000001", day, day); return err },
+		"payouts on":  func() error { _, err := m.PayoutsOn(ctx, day); return err },
+		"notices":     func() error { _, err := m.Notices(ctx, day); return err },
+		"checkpoints": func() error { _, err := m.Checkpoints(ctx); return err },
+	}
+	for name, read := range reads {
+		for i := range 3 * cap(m.gate) {
+			if err := read(); err != nil {
+				t.Fatalf("%s, call %d: %v", name, i+1, err)
+			}
+		}
+	}
+	if n := len(m.gate); n != 0 {
+		t.Fatalf("%d places of the gate still held after every read returned", n)
+	}
+	for range cap(m.gate) {
+		m.gate <- struct{}{}
+	}
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if _, err := m.SearchTransactions(short, projections.TxQuery{}); domain.CodeOf(err) != domain.CodeStoreFailure {
+		t.Fatalf("search behind a full gate: got %v, want U3003 when its deadline passes", err)
+	}
+}
