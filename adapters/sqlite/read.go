@@ -25,6 +25,10 @@ func (s *Store) ReadStream(ctx context.Context, stream domain.StreamID, from uin
 	if from > math.MaxInt64 {
 		return nil, nil // no revision is that high
 	}
+	if err := s.gate.Enter(ctx); err != nil {
+		return nil, storeErr(err, "read stream %q", stream)
+	}
+	defer s.gate.Leave()
 	rows, err := s.rs.stream.QueryContext(ctx, string(stream), int64(from), limit(opt))
 	if err != nil {
 		return nil, storeErr(err, "read stream %q", stream)
@@ -48,6 +52,10 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, opt domain.Re
 	if start > math.MaxInt64 {
 		return nil, nil
 	}
+	if err := s.gate.Enter(ctx); err != nil {
+		return nil, storeErr(err, "read all from %s", from)
+	}
+	defer s.gate.Leave()
 	rows, err := s.rs.all.QueryContext(ctx, int64(start), limit(opt))
 	if err != nil {
 		return nil, storeErr(err, "read all from %s", from)
@@ -55,13 +63,15 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, opt domain.Re
 	return scanEvents(rows, opt.Max)
 }
 
-// Last returns the most recently committed event; ok is false on an empty
-// store. Errors: U3003.
 // RequestHash returns the content hash stored with an applied request id.
 func (s *Store) RequestHash(ctx context.Context, requestID string) (domain.Hash, bool, error) {
 	var h domain.Hash
 	var raw []byte
+	if err := s.gate.Enter(ctx); err != nil {
+		return h, false, storeErr(err, "read request %q", requestID)
+	}
 	err := s.rs.request.QueryRowContext(ctx, requestID).Scan(&raw)
+	s.gate.Leave()
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, false, nil
 	}
@@ -74,7 +84,13 @@ func (s *Store) RequestHash(ctx context.Context, requestID string) (domain.Hash,
 	return h, true, nil
 }
 
+// Last returns the most recently committed event; ok is false on an empty
+// store. Errors: U3003.
 func (s *Store) Last(ctx context.Context) (domain.RecordedEvent, bool, error) {
+	if err := s.gate.Enter(ctx); err != nil {
+		return domain.RecordedEvent{}, false, storeErr(err, "read last event")
+	}
+	defer s.gate.Leave()
 	rows, err := s.rs.last.QueryContext(ctx)
 	if err != nil {
 		return domain.RecordedEvent{}, false, storeErr(err, "read last event")

@@ -401,3 +401,48 @@ func readAll(t testing.TB, s *Store) []domain.RecordedEvent { return storetest.R
 func verifyStreams(t testing.TB, s *Store, all []domain.RecordedEvent) {
 	storetest.VerifyStreams(t, s, all)
 }
+
+// TestReadsGiveTheirGatePlaceBack runs every read more often than the gate
+// admits at once (a read that kept its place would block the later ones
+// until the deadline), then fills the gate: a read must wait, and its
+// deadline ends the wait with U3003.
+func TestReadsGiveTheirGatePlaceBack(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Append(ctx, domain.AppendRequest{Stream: "s", RequestID: "r1", Events: []domain.ProposedEvent{ev(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	reads := map[string]func() error{
+		"stream":  func() error { _, err := s.ReadStream(ctx, "s", 0, domain.ReadOptions{}); return err },
+		"all":     func() error { _, err := s.ReadAll(ctx, domain.Start, domain.ReadOptions{}); return err },
+		"last":    func() error { _, _, err := s.Last(ctx); return err },
+		"request": func() error { _, _, err := s.RequestHash(ctx, "r1"); return err },
+		"missing": func() error { _, _, err := s.RequestHash(ctx, "nope"); return err },
+		"count":   func() error { _, err := s.CountAfter(ctx, domain.Start); return err },
+	}
+	for name, read := range reads {
+		for i := range 3 * cap(s.gate) {
+			if err := read(); err != nil {
+				t.Fatalf("%s, call %d: %v", name, i+1, err)
+			}
+		}
+	}
+	if n := len(s.gate); n != 0 {
+		t.Fatalf("%d places of the gate still held after every read returned", n)
+	}
+	for range cap(s.gate) {
+		s.gate <- struct{}{}
+	}
+	defer func() {
+		for range cap(s.gate) {
+			s.gate.Leave()
+		}
+	}()
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if _, err := s.ReadAll(short, domain.Start, domain.ReadOptions{}); domain.CodeOf(err) != domain.CodeStoreFailure {
+		t.Fatalf("read behind a full gate: got %v, want U3003 when its deadline passes", err)
+	}
+}

@@ -71,8 +71,9 @@ type Store struct {
 
 	// Reads: a pool of read-only connections; WAL lets them run beside a
 	// writer.
-	r  *sql.DB
-	rs readStmts
+	r    *sql.DB
+	rs   readStmts
+	gate Gate // every read of r passes it
 
 	// notify is closed (and replaced) after every commit that appended
 	// something, waking waiting subscriptions.
@@ -161,7 +162,7 @@ func (s *Store) open() error {
 	if err != nil {
 		return storeErr(err, "open %s", s.path)
 	}
-	s.w, s.wc, s.r = c.W, c.WC, c.R
+	s.w, s.wc, s.r, s.gate = c.W, c.WC, c.R, c.Gate
 	if err := migrate(ctx, s.wc, s.path); err != nil {
 		return err
 	}

@@ -98,12 +98,8 @@ type Models struct {
 
 	// Reads: a pool of read-only connections; WAL lets them read the last
 	// committed snapshot while a runner writes.
-	r *sql.DB
-	// gate admits as many queries as the pool has connections and queues
-	// the rest first come, first served: database/sql hands a freed
-	// connection to a random waiter, which under 32 concurrent searches
-	// left some waiting for many turns (the p99 was 5x the median).
-	gate   chan struct{}
+	r      *sql.DB
+	gate   sqlite.Gate // every read of r passes it (query)
 	smu    sync.Mutex
 	closed bool                 // guarded by smu
 	stmts  map[string]*sql.Stmt // search statements by SQL text: one per query shape; guarded by smu
@@ -187,8 +183,7 @@ func (m *Models) open() error {
 	if err != nil {
 		return storeErr(err, "open %s", m.path)
 	}
-	m.w, m.wc, m.r = c.W, c.WC, c.R
-	m.gate = make(chan struct{}, m.r.Stats().MaxOpenConnections)
+	m.w, m.wc, m.r, m.gate = c.W, c.WC, c.R, c.Gate
 	if err := m.migrate(ctx); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"upay/adapters/sqlite"
 	"upay/adapters/sqlmodels"
 	"upay/domain"
 )
@@ -39,23 +40,21 @@ func (m *Models) query(ctx context.Context, q string, args ...any) (sqlmodels.Ro
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case m.gate <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := m.gate.Enter(ctx); err != nil {
+		return nil, err
 	}
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
-		<-m.gate
+		m.gate.Leave()
 		return nil, err
 	}
 	return &gatedRows{sqlRows: sqlRows{rows}, gate: m.gate}, nil
 }
 
-// gatedRows gives the query's place in the gate back when they close.
+// gatedRows give the query's place in the gate back when they close.
 type gatedRows struct {
 	sqlRows
-	gate   chan struct{}
+	gate   sqlite.Gate
 	closed bool
 }
 
@@ -63,7 +62,7 @@ func (r *gatedRows) Close() {
 	r.sqlRows.Close()
 	if !r.closed {
 		r.closed = true
-		<-r.gate
+		r.gate.Leave()
 	}
 }
 

@@ -493,6 +493,11 @@ func TestReadsGiveTheirGatePlaceBack(t *testing.T) {
 	for range cap(m.gate) {
 		m.gate <- struct{}{}
 	}
+	defer func() {
+		for range cap(m.gate) {
+			m.gate.Leave()
+		}
+	}()
 	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer stop()
 	if _, err := m.SearchTransactions(short, projections.TxQuery{}); domain.CodeOf(err) != domain.CodeStoreFailure {
