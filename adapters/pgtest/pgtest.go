@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,11 @@ func ServerURL(t testing.TB) string {
 			t.Fatal(msg)
 		}
 		t.Skip("skipped: " + msg)
+	}
+	if strings.ContainsAny(u, " \t\r\n") || !strings.HasPrefix(u, "postgres") {
+		// What scripts/pg-up printed besides the URL would otherwise end up
+		// in a parse error of every test; say so once, plainly.
+		t.Fatalf("%s is not one postgres:// URL (%d lines): whatever set it printed more than the URL (scripts/pg-up prints only the URL on stdout)", Env, strings.Count(u, "\n")+1)
 	}
 	return u
 }
