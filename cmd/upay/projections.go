@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -161,8 +162,8 @@ func newProjectionsRebuildCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rebuild [NAME]",
 		Short: "Delete a projection's rows (all projections without NAME) and apply every event again",
-		Long: `rebuild empties the named projection (transactions, period_totals, journal or payouts;
-all of them without a name) and applies the whole event log again from position
+		Long: `rebuild empties the named projection (transactions, period_totals, journal, payouts or
+notices; all of them without a name) and applies the whole event log again from position
 zero, with a progress bar on stderr. Readers see the projection refill; it
 commits page by page, so an interrupted rebuild resumes where it stopped with
 the next catch-up.`,
@@ -172,6 +173,12 @@ the next catch-up.`,
 				return err
 			}
 			bar := newEventsBar(a.stderr)
+			if slices.Contains(projectionNames(args), projections.NameTransactions) {
+				// After the last event the store rebuilds the listing's
+				// search indexes (minutes on a large log): say so rather
+				// than sit at 100%.
+				bar.atEnd = "every event applied; building the listing's search indexes..."
+			}
 			m, err := a.openModels(projections.RunnerOptions{})
 			if err != nil {
 				return err
@@ -206,6 +213,10 @@ type eventsBar struct {
 	drawn bool
 	done  int64
 	total int64
+	// atEnd, when set, is printed on a line of its own once every event is
+	// applied, for work the store does after the last page.
+	atEnd string
+	ended bool
 }
 
 func newEventsBar(w io.Writer) *eventsBar { return &eventsBar{w: w, start: time.Now()} }
@@ -218,6 +229,10 @@ func (p *eventsBar) update(done, total int64) {
 	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond || done >= total {
 		p.last = now
 		p.draw()
+	}
+	if done >= total && p.atEnd != "" && !p.ended {
+		p.ended = true
+		fmt.Fprintf(p.w, "\n%s", p.atEnd)
 	}
 }
 
@@ -240,6 +255,10 @@ func (p *eventsBar) draw() {
 // finish draws the final state and ends the line.
 func (p *eventsBar) finish() {
 	if p == nil || !p.drawn {
+		return
+	}
+	if p.ended {
+		fmt.Fprintln(p.w, " done")
 		return
 	}
 	p.draw()
