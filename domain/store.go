@@ -166,6 +166,11 @@ type AppendResult struct {
 // ReadOptions bound a read; the zero value reads everything forward.
 type ReadOptions struct {
 	Max int // at most this many events; 0 means no limit
+	// Lean says the caller reads neither request ids nor hashes (a
+	// projection runner folding the log): a store may then leave
+	// RequestID, PrevHash and Hash empty and read less. Whoever verifies
+	// the chain or shows an event whole never sets it.
+	Lean bool
 }
 
 // EventStore is the port every event store implements: the embedded SQLite

@@ -160,7 +160,7 @@ func Lag(ctx context.Context, events domain.EventStore, cp domain.Position) (int
 	}
 	var n int64
 	for n < lagCountLimit {
-		evs, err := events.ReadAll(ctx, cp, domain.ReadOptions{Max: 4096})
+		evs, err := events.ReadAll(ctx, cp, domain.ReadOptions{Max: 4096, Lean: true})
 		if err != nil {
 			return 0, err
 		}
@@ -320,7 +320,7 @@ func (r *Runner) read(ctx context.Context, wg *sync.WaitGroup, from domain.Posit
 		defer close(out)
 		pos := from
 		for {
-			evs, err := r.events.ReadAll(ctx, pos, domain.ReadOptions{Max: r.opt.PageSize})
+			evs, err := r.events.ReadAll(ctx, pos, domain.ReadOptions{Max: r.opt.PageSize, Lean: true})
 			p := &page{after: pos, evs: evs, err: err, ready: make(chan struct{})}
 			if err != nil {
 				close(p.ready)

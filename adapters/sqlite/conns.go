@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"runtime"
 	"strings"
+
+	"upay/adapters/readgate"
 )
 
 // Conns are the handles a user of one SQLite file in WAL mode keeps: one
@@ -18,28 +20,8 @@ type Conns struct {
 	R  *sql.DB
 	// Gate admits as many reads as R has connections; readers Enter it
 	// before a query and Leave it when its rows are closed.
-	Gate Gate
+	Gate readgate.Gate
 }
-
-// Gate queues reads for the read pool first come, first served (a
-// channel's waiters are woken in order). database/sql hands a freed
-// connection to a random waiter instead: under the admin API's 32
-// concurrent searches some waited many turns, and the p99 was 3-5 times
-// the median (scripts/bench-search).
-type Gate chan struct{}
-
-// Enter waits for a place; it fails only when ctx ends first.
-func (g Gate) Enter(ctx context.Context) error {
-	select {
-	case g <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Leave gives a place back.
-func (g Gate) Leave() { <-g }
 
 // OpenConns opens the handles with the given driver DSNs and checks that
 // the write connection is in WAL mode; what is not WAL would make readers
@@ -75,7 +57,7 @@ func OpenConns(ctx context.Context, writeDSN, readDSN string) (Conns, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	c.R.SetMaxOpenConns(n)
 	c.R.SetMaxIdleConns(n)
-	c.Gate = make(Gate, n)
+	c.Gate = readgate.New(n)
 	return c, nil
 }
 

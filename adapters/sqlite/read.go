@@ -56,6 +56,13 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, opt domain.Re
 		return nil, storeErr(err, "read all from %s", from)
 	}
 	defer s.gate.Leave()
+	if opt.Lean {
+		rows, err := s.rs.allLean.QueryContext(ctx, int64(start), limit(opt))
+		if err != nil {
+			return nil, storeErr(err, "read all from %s", from)
+		}
+		return scanLean(rows, opt.Max)
+	}
 	rows, err := s.rs.all.QueryContext(ctx, int64(start), limit(opt))
 	if err != nil {
 		return nil, storeErr(err, "read all from %s", from)
@@ -105,7 +112,7 @@ func (s *Store) Last(ctx context.Context) (domain.RecordedEvent, bool, error) {
 func scanEvents(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
 	defer rows.Close()
 	var out []domain.RecordedEvent
-	if hint > 0 && hint <= pageSize {
+	if hint > 0 && hint <= maxHint {
 		out = make([]domain.RecordedEvent, 0, hint)
 	}
 	for rows.Next() {
@@ -129,6 +136,39 @@ func scanEvents(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
 		if err := setHash(&e.Hash, hash, "hash at position %d", pos); err != nil {
 			return nil, err
 		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr(err, "read events")
+	}
+	return out, nil
+}
+
+// maxHint bounds the events a read allocates room for at once: a page of
+// the projection runner (8,192) fits, a read without Max grows as it goes.
+const maxHint = 1 << 14
+
+// scanLean reads rows of leanCols: events without request ids and hashes.
+func scanLean(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
+	defer rows.Close()
+	var out []domain.RecordedEvent
+	if hint > 0 && hint <= maxHint {
+		out = make([]domain.RecordedEvent, 0, hint)
+	}
+	var (
+		pos, rev, ver, timeNs int64
+		stream                string
+	)
+	for rows.Next() {
+		var e domain.RecordedEvent
+		if err := rows.Scan(&pos, &stream, &rev, &e.Type, &ver, &timeNs, &e.Data); err != nil {
+			return nil, storeErr(err, "scan event")
+		}
+		e.Stream = domain.StreamID(stream)
+		e.Revision = uint64(rev)
+		e.Position = domain.Position{Commit: uint64(pos), Prepare: uint64(pos)}
+		e.Version = int(ver)
+		e.Time = time.Unix(0, timeNs).UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

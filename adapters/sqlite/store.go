@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"upay/adapters/logfeed"
+	"upay/adapters/readgate"
 	"upay/domain"
 )
 
@@ -73,7 +74,7 @@ type Store struct {
 	// writer.
 	r    *sql.DB
 	rs   readStmts
-	gate Gate // every read of r passes it
+	gate readgate.Gate // every read of r passes it
 
 	// notify is closed (and replaced) after every commit that appended
 	// something, waking waiting subscriptions.
@@ -98,7 +99,7 @@ type writeStmts struct {
 }
 
 type readStmts struct {
-	stream, all, last, request *sql.Stmt
+	stream, all, allLean, last, request *sql.Stmt
 }
 
 var errClosed = domain.Err(domain.CodeStoreFailure, "the event store is closed")
@@ -207,6 +208,10 @@ func migrate(ctx context.Context, c *sql.Conn, path string) (err error) {
 
 const eventCols = "pos, stream, revision, type, version, time_ns, request_id, data, prev_hash, hash"
 
+// leanCols are the columns of a ReadOptions.Lean read: no request id and
+// no hashes, a third less to copy per event.
+const leanCols = "pos, stream, revision, type, version, time_ns, data"
+
 // rowsSQL renders n parenthesised groups of k placeholders: "(?,?),(?,?)".
 func rowsSQL(n, k int) string {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", k), ",") + ")"
@@ -270,6 +275,9 @@ func (s *Store) prepareReads(ctx context.Context) error {
 	if s.rs.all, err = prep("SELECT " + eventCols + " FROM events WHERE pos >= ? ORDER BY pos LIMIT ?"); err != nil {
 		return err
 	}
+	if s.rs.allLean, err = prep("SELECT " + leanCols + " FROM events WHERE pos >= ? ORDER BY pos LIMIT ?"); err != nil {
+		return err
+	}
 	if s.rs.request, err = prep("SELECT request_hash FROM requests WHERE request_id = ?"); err != nil {
 		return err
 	}
@@ -311,6 +319,7 @@ func (s *Store) closeHandles() error {
 	}
 	closeStmt(s.rs.stream)
 	closeStmt(s.rs.all)
+	closeStmt(s.rs.allLean)
 	closeStmt(s.rs.last)
 	closeStmt(s.rs.request)
 	if s.wc != nil {

@@ -78,7 +78,7 @@ func BenchmarkRebuildFloor(b *testing.B) {
 	for b.Loop() {
 		read += cpuOf(func() {
 			for pos := domain.Start; ; {
-				evs, err := s.ReadAll(ctx, pos, domain.ReadOptions{Max: projections.DefaultPageSize})
+				evs, err := s.ReadAll(ctx, pos, domain.ReadOptions{Max: projections.DefaultPageSize, Lean: true})
 				if err != nil {
 					b.Fatal(err)
 				}

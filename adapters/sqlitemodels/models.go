@@ -15,6 +15,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"upay/adapters/readgate"
 	"upay/adapters/sqlite"
 	"upay/adapters/sqlmodels"
 	"upay/domain"
@@ -99,7 +100,7 @@ type Models struct {
 	// Reads: a pool of read-only connections; WAL lets them read the last
 	// committed snapshot while a runner writes.
 	r      *sql.DB
-	gate   sqlite.Gate // every read of r passes it (query)
+	gate   readgate.Gate // every read of r passes it (query)
 	smu    sync.Mutex
 	closed bool                 // guarded by smu
 	stmts  map[string]*sql.Stmt // search statements by SQL text: one per query shape; guarded by smu

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 
-	"upay/adapters/sqlite"
+	"upay/adapters/readgate"
 	"upay/adapters/sqlmodels"
 	"upay/domain"
 )
@@ -54,7 +54,7 @@ func (m *Models) query(ctx context.Context, q string, args ...any) (sqlmodels.Ro
 // gatedRows give the query's place in the gate back when they close.
 type gatedRows struct {
 	sqlRows
-	gate   sqlite.Gate
+	gate   readgate.Gate
 	closed bool
 }
 
