@@ -8,7 +8,7 @@ GO ?= go
 BIN := bin/upay
 DEMO := demo
 # Packages with concurrency run again under the race detector.
-RACE_PKGS := ./ledger/... ./ingest/... ./adapters/secretfile/... ./adapters/sqlite/... ./adapters/storetest/... ./projections/... ./adapters/sqlitemodels/... ./balance/... ./payouts/... ./merchants/... ./adapters/httpapi/... ./notice/... ./adapters/postgres/... ./adapters/pgmodels/... ./adapters/pgschema/... ./adapters/logfeed/...
+RACE_PKGS := ./ledger/... ./ingest/... ./adapters/secretfile/... ./adapters/sqlite/... ./adapters/storetest/... ./projections/... ./adapters/sqlitemodels/... ./balance/... ./payouts/... ./merchants/... ./adapters/httpapi/... ./notice/... ./adapters/postgres/... ./adapters/pgmodels/... ./adapters/pgschema/... ./adapters/logfeed/... ./adapters/memmodels/... ./adapters/readgate/...
 DEB_PKGS := 7zip poppler-utils fonts-ipaexfont-gothic
 
 .PHONY: all build test test-race bench lint fmt demo demo-pg demo-steps deps clean fuzz

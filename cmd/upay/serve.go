@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"upay/adapters/httpapi"
+	"upay/adapters/memmodels"
 	"upay/domain"
 	"upay/projections"
 )
@@ -25,7 +26,7 @@ func init() { register(newServeCmd) }
 const ShutdownGrace = 10 * time.Second
 
 func newServeCmd(a *app) *cobra.Command {
-	var addr, tokens string
+	var addr, tokens, models string
 	var follow bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -48,15 +49,23 @@ migrations first). With
 read models up with the log, then follows live appends, so the API shows what
 was recorded a moment ago; /api/v1/projections shows the lag.
 
+--read-models memory holds the read models in this process's memory instead:
+serve folds the whole event log into them before it listens (printing the
+events and the rate), then follows live appends. Searches need no disk and a
+rebuild is several times faster; the memory grows with the read models (about
+1.7 KB per payment) and they are gone when serve stops. The CLI readers keep
+using the store's read models.
+
 serve prints the address it listens on (--addr :0 picks a free port) and stops
 gracefully on SIGINT or SIGTERM, letting requests in flight finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), addr, tokens, follow)
+			return a.serve(cmd.Context(), addr, tokens, models, follow)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; :0 for a free port)")
 	cmd.Flags().BoolVar(&follow, "follow", true, "keep the read models in step with the event store while serving (--follow=false: only read)")
+	cmd.Flags().StringVar(&models, "read-models", "store", "store: the store's read models (<store>.read.db, or the database's tables); memory: in this process, folded at start")
 	cmd.Flags().BoolVar(&a.migrate, "migrate", false, "PostgreSQL store: apply pending migrations before serving (upay migrate)")
 	cmd.Flags().StringVar(&tokens, "tokens", os.Getenv("UPAY_TOKENS"), "token file (env UPAY_TOKENS; see docs/http-api.md)")
 	return cmd
@@ -73,7 +82,16 @@ type readModels interface {
 	Close() error
 }
 
-func (a *app) serve(ctx context.Context, addr, tokenFile string, follow bool) error {
+func (a *app) serve(ctx context.Context, addr, tokenFile, models string, follow bool) error {
+	switch models {
+	case "store":
+	case "memory":
+		if !follow {
+			return domain.Err(domain.CodeInvalidField, "--read-models memory needs --follow: the models start empty and only the runner fills them")
+		}
+	default:
+		return domain.Err(domain.CodeInvalidField, "--read-models %q: want store or memory", models)
+	}
 	if tokenFile == "" {
 		return domain.Err(domain.CodeMissingField, "--tokens FILE (or UPAY_TOKENS) is required: every request but the probes needs a token")
 	}
@@ -93,12 +111,25 @@ func (a *app) serve(ctx context.Context, addr, tokenFile string, follow bool) er
 		return err
 	}
 	defer store.Close()
-	rm, err := readModelsOpener(a, store)
-	if err != nil {
+	var rm readModels
+	if models == "memory" {
+		rm = memmodels.New(store)
+	} else if rm, err = readModelsOpener(a, store); err != nil {
 		return err
 	}
 	defer rm.Close()
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	if models == "memory" {
+		// Fold the log before listening: the API never answers from
+		// half-built models.
+		start := time.Now()
+		n, err := projections.NewRunner(store, rm, projections.RunnerOptions{}).CatchUp(ctx)
+		if err != nil {
+			return err
+		}
+		d := time.Since(start)
+		fmt.Fprintf(a.stdout, "upay: read models in memory: %d events folded in %s (%.0f events/s)\n", n, d.Round(time.Millisecond), float64(n)/max(d.Seconds(), 1e-9))
+	}
 	h, err := httpapi.New(httpapi.Config{ReadModels: rm, Tokens: tokens, Events: store, Log: log})
 	if err != nil {
 		return err

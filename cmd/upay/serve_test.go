@@ -69,6 +69,8 @@ func TestServeFlagsAndFiles(t *testing.T) {
 		{"bad file", []string{"serve", "--tokens", bad}, "line 1"},
 		{"empty file", []string{"serve", "--tokens", empty}, "holds no token"},
 		{"args", []string{"serve", "extra", "--tokens", bad}, "unknown command"},
+		{"unknown read models", []string{"serve", "--read-models", "disk", "--tokens", bad}, `--read-models "disk": want store or memory`},
+		{"memory without the runner", []string{"serve", "--read-models", "memory", "--follow=false", "--tokens", bad}, "needs --follow"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), append([]string{"--store", store}, c.args...), strings.NewReader(""), &out, &errb)
@@ -142,7 +144,14 @@ func serveGetJSON(t *testing.T, url, token string) (int, map[string]any) {
 // its SQLite read models: a generated workload is ingested, serve catches
 // the read models up and answers over a socket; a command recorded while it
 // serves shows up in the search; cancelling (SIGINT) stops it with exit 0.
+// TestServeEndToEnd serves the store's read models, then read models held
+// in memory (--read-models memory): the same answers either way.
 func TestServeEndToEnd(t *testing.T) {
+	t.Run("store", func(t *testing.T) { serveEndToEnd(t, "store") })
+	t.Run("memory", func(t *testing.T) { serveEndToEnd(t, "memory") })
+}
+
+func serveEndToEnd(t *testing.T, models string) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "upay.db")
 	month := filepath.Join(dir, "m.jsonl")
@@ -152,7 +161,20 @@ func TestServeEndToEnd(t *testing.T) {
 	if code, out, errs := runIn(t, "", "--store", store, "ingest", "-q", "--import", month); code != 0 {
 		t.Fatalf("ingest: %d %s %s", code, out, errs)
 	}
-	base, out, errb, stop := startServe(t, "--store", store, "--tokens", serveTokenFile(t, dir, "270000001"))
+	base, out, errb, stop := startServe(t, "--store", store, "--tokens", serveTokenFile(t, dir, "270000001"), "--read-models", models)
+	if models == "memory" {
+		// Folded before listening: the first answer is complete, and no
+		// read-model file is made.
+		if !regexp.MustCompile(`read models in memory: \d+ events folded in`).MatchString(out.String()) {
+			t.Fatalf("stdout %q", out.String())
+		}
+		if code, body := serveGetJSON(t, base+"/api/v1/projections", serveAdminToken); code != 200 || body["max_lag"] != 0.0 {
+			t.Fatalf("memory models not caught up when serving: %d %v", code, body)
+		}
+		if _, err := os.Stat(store + ".read.db"); !os.IsNotExist(err) {
+			t.Fatalf("a read-model file was made: %v", err)
+		}
+	}
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {

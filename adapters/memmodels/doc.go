@@ -1,0 +1,29 @@
+// Package memmodels holds the read models in the process's memory: every
+// projection of package projections, behind the same ports as the SQLite
+// and PostgreSQL read models (projections.ReadModels and
+// projections.Writer), and passing the same conformance suite.
+//
+// Why: a rebuild into SQLite is bound by the engine's per-row work (see
+// docs/projections.md, "Performance"): inserting the listing's rows and
+// building its indexes alone cost more CPU per event than two cores have at
+// 300,000 events/s. Held in memory, the rows cost a map update each, and a
+// rebuild runs as fast as the event store can be read. The price is memory
+// that grows with the read models themselves (not with the log: a
+// payment's row is replaced, never appended), and a process that starts
+// with empty models: `upay serve --read-models memory` rebuilds them from
+// the event store when it starts, then follows live appends. Nothing is
+// written to disk, so there is nothing to corrupt: a crash loses the models,
+// and the next start folds the log again.
+//
+// Consistency: a write transaction applies its batch at Commit, under the
+// write lock, together with its checkpoints; readers take the read lock,
+// so they see every batch whole or not at all. One write transaction at a
+// time (Begin waits for the previous one), as the runner expects.
+//
+// Search: rows are indexed per merchant and business date (sales date,
+// return date, or the first event's date for rows with neither), so the
+// admin screen's one-merchant, one-day search reads that day's rows only;
+// other searches scan the merchant's rows, or every row, newest first,
+// keeping the best page (projections.TxQuery.Matches is the condition, so
+// the meaning is the suite's by construction).
+package memmodels

@@ -1,0 +1,260 @@
+package memmodels
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/rickb777/date"
+
+	"upay/adapters/sqlmodels"
+	"upay/domain"
+	"upay/projections"
+)
+
+// maxDayScan is the longest date range (in days) that a search reads
+// through the date indexes; a longer or open range scans the rows.
+const maxDayScan = 62
+
+// SearchTransactions runs the admin search: newest first, at most
+// q.PageSize() rows, More and Next set when more match. Errors: U1009 for
+// an invalid query, U3003 when ctx ends while the search waits its turn.
+func (m *Models) SearchTransactions(ctx context.Context, q projections.TxQuery) (projections.TxPage, error) {
+	if err := q.Validate(); err != nil {
+		return projections.TxPage{}, err
+	}
+	if err := m.gate.Enter(ctx); err != nil {
+		return projections.TxPage{}, domain.Wrap(domain.CodeStoreFailure, err, "memmodels: search")
+	}
+	defer m.gate.Leave()
+	var cur *projections.Transaction
+	if q.After != "" {
+		c, err := projections.ParseCursor(q.After)
+		if err != nil {
+			return projections.TxPage{}, err
+		}
+		cur = &projections.Transaction{CreatedAt: c.CreatedAt, Payment: c.Payment}
+	}
+	n := q.PageSize()
+	page := top{k: n + 1}
+	consider := func(s *slot) {
+		if q.Matches(s.t) && (cur == nil || projections.Newer(*cur, s.t)) {
+			page.add(s)
+		}
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	merchants := m.merchants
+	if q.Merchant != "" {
+		merchants = []domain.MerchantID{q.Merchant}
+	}
+	if q.From != nil && q.To != nil && int(q.To.Sub(*q.From)) < maxDayScan {
+		// Through the date indexes. A row whose sales and return dates are
+		// both in the range is in two of them: it is taken from the sales
+		// index only.
+		for _, mid := range merchants {
+			for day := *q.From; !day.After(*q.To); day = day.Add(1) {
+				k := dayKey{mid, day}
+				for s := range m.sales[k] {
+					consider(s)
+				}
+				for s := range m.returns[k] {
+					if sd := s.t.SalesDate; sd == nil || sd.Before(*q.From) || sd.After(*q.To) {
+						consider(s)
+					}
+				}
+				for s := range m.dateless[k] {
+					consider(s)
+				}
+			}
+		}
+	} else {
+		rows := m.all
+		if q.Merchant != "" {
+			rows = m.byMerchant[q.Merchant]
+		}
+		// Newest last: from the end, the page fills early and later rows
+		// rarely enter it.
+		for i := len(rows) - 1; i >= 0; i-- {
+			consider(rows[i])
+		}
+	}
+	out := make([]projections.Transaction, len(page.rows))
+	for i, s := range page.rows {
+		out[i] = clone(s.t)
+	}
+	res := projections.TxPage{Rows: out}
+	if len(out) > n {
+		res.Rows, res.More = out[:n], true
+		res.Next = projections.CursorOf(out[n-1]).String()
+	}
+	return res, nil
+}
+
+// top keeps the k newest rows offered, newest first.
+type top struct {
+	k    int
+	rows []*slot
+}
+
+func (p *top) add(s *slot) {
+	if len(p.rows) == p.k && !projections.Newer(s.t, p.rows[p.k-1].t) {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(p.rows, s, func(a, b *slot) int {
+		if projections.Newer(a.t, b.t) {
+			return -1
+		}
+		return 1
+	})
+	if len(p.rows) == p.k {
+		p.rows = p.rows[:p.k-1]
+	}
+	p.rows = slices.Insert(p.rows, i, s)
+}
+
+// Transaction returns one payment's row; ok is false when there is none.
+func (m *Models) Transaction(_ context.Context, id domain.PaymentID) (projections.Transaction, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.rows[id]
+	if !ok {
+		return projections.Transaction{}, false, nil
+	}
+	return clone(s.t), true, nil
+}
+
+// PeriodTotals returns a merchant's cells with dates in [from, to], by
+// date and then in payout-line order of the groups. Errors: U1009 when
+// from is after to.
+func (m *Models) PeriodTotals(_ context.Context, mid domain.MerchantID, from, to date.Date) ([]projections.TotalRow, error) {
+	if from.After(to) {
+		return nil, domain.Err(domain.CodeInvalidField, "from %s is after to %s", from, to)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []projections.TotalRow
+	for k, v := range m.totals {
+		if k.Merchant == mid && !k.Date.Before(from) && !k.Date.After(to) {
+			out = append(out, projections.TotalRow{TotalKey: k, Total: v})
+		}
+	}
+	slices.SortFunc(out, func(a, b projections.TotalRow) int {
+		if c := a.Date.Sub(b.Date); c != 0 {
+			return int(c)
+		}
+		return slices.Index(domain.Groups, a.Group) - slices.Index(domain.Groups, b.Group)
+	})
+	return out, nil
+}
+
+// UnknownEmoney lists a merchant's e-money debits awaiting resolution,
+// oldest first.
+func (m *Models) UnknownEmoney(_ context.Context, mid domain.MerchantID) ([]projections.Transaction, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []projections.Transaction
+	for _, s := range m.byMerchant[mid] {
+		if s.t.SalesDate == nil && s.t.ReturnDate == nil && s.t.Status == projections.StatusUnknown {
+			out = append(out, clone(s.t))
+		}
+	}
+	slices.SortFunc(out, func(a, b projections.Transaction) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Payment, b.Payment)
+	})
+	return out, nil
+}
+
+// TrialBalance returns every account's total debits and credits.
+func (m *Models) TrialBalance(context.Context) (projections.TrialBalance, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(projections.TrialBalance, len(m.balances))
+	for a, v := range m.balances {
+		out[a] = v
+	}
+	return out, nil
+}
+
+// Journal returns up to limit entries after position after, in log order
+// (limit 0: projections.JournalLimit). Errors: U1009 for a limit outside
+// 0..projections.MaxJournalLimit.
+func (m *Models) Journal(_ context.Context, after domain.Position, limit int) ([]projections.JournalEntry, error) {
+	limit, err := projections.CheckJournalLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i, _ := slices.BinarySearchFunc(m.journal, after, func(e projections.Entry, p domain.Position) int {
+		if p.Less(e.Position) {
+			return 1
+		}
+		return -1
+	})
+	var out []projections.JournalEntry
+	for _, e := range m.journal[i:min(i+limit, len(m.journal))] {
+		out = append(out, e.Read())
+	}
+	return out, nil
+}
+
+// Payouts returns a merchant's payouts with paydays in [from, to], by
+// payday. Errors: U1009 when from is after to.
+func (m *Models) Payouts(_ context.Context, mid domain.MerchantID, from, to date.Date) ([]projections.Payout, error) {
+	if from.After(to) {
+		return nil, domain.Err(domain.CodeInvalidField, "from %s is after to %s", from, to)
+	}
+	return m.payoutsWhere(func(p *projections.Payout) bool {
+		return p.Merchant == mid && !p.Payday.Before(from) && !p.Payday.After(to)
+	}, func(a, b projections.Payout) int {
+		return cmp.Or(int(a.Payday.Sub(b.Payday)), cmp.Compare(a.NoticeNo, b.NoticeNo))
+	}), nil
+}
+
+// PayoutsOn returns every merchant's payout for a payday, by merchant.
+func (m *Models) PayoutsOn(_ context.Context, payday date.Date) ([]projections.Payout, error) {
+	return m.payoutsWhere(func(p *projections.Payout) bool { return p.Payday == payday }, func(a, b projections.Payout) int {
+		return cmp.Or(cmp.Compare(a.Merchant, b.Merchant), cmp.Compare(a.NoticeNo, b.NoticeNo))
+	}), nil
+}
+
+func (m *Models) payoutsWhere(keep func(*projections.Payout) bool, order func(a, b projections.Payout) int) []projections.Payout {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []projections.Payout
+	for _, p := range m.payouts {
+		if keep(&p) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, order)
+	return out
+}
+
+// Notices returns every merchant's notices for a payday, by merchant and
+// notice number.
+func (m *Models) Notices(_ context.Context, payday date.Date) ([]projections.Notice, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []projections.Notice
+	for _, n := range m.notices {
+		if n.Payday == payday {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b projections.Notice) int {
+		return cmp.Or(cmp.Compare(a.Merchant, b.Merchant), cmp.Compare(a.NoticeNo, b.NoticeNo))
+	})
+	return out, nil
+}
+
+// Status returns each projection's checkpoint and lag (-1 without the
+// event store).
+func (m *Models) Status(ctx context.Context) ([]projections.Status, error) {
+	cps, _ := m.Checkpoints(ctx)
+	return sqlmodels.Status(ctx, m.events, cps)
+}
