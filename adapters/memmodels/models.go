@@ -14,17 +14,18 @@ import (
 
 // slot holds one payment's current listing row; the indexes point at
 // slots, so replacing a row does not touch the rows of other payments.
-type slot struct{ t projections.Transaction }
+// created is t.CreatedAt in Unix nanoseconds, the first half of the
+// listing's key, which never changes for a payment.
+type slot struct {
+	t       projections.Transaction
+	created int64
+}
 
 // dayKey is one merchant's business date in an index.
 type dayKey struct {
 	merchant domain.MerchantID
 	day      date.Date
 }
-
-// set is the slots of one index entry; a set, because a row leaves the
-// index of rows without dates when it is captured.
-type set map[*slot]struct{}
 
 // Models is the read models in memory. It implements projections.ReadModels
 // and projections.Writer and is safe for concurrent use.
@@ -44,12 +45,12 @@ type Models struct {
 	all        []*slot // every row, in the order first stored
 	byMerchant map[domain.MerchantID][]*slot
 	merchants  []domain.MerchantID // those with a row, in the order first seen
-	sales      map[dayKey]set      // by sales date
-	returns    map[dayKey]set      // by return date
-	dateless   map[dayKey]set      // neither date: by the first event's business date
+	sales      map[dayKey]bucket   // by sales date
+	returns    map[dayKey]bucket   // by return date
+	dateless   map[dayKey]bucket   // neither date: by the first event's business date
 
-	totals   map[projections.TotalKey]projections.Total
-	journal  []projections.Entry // in log order
+	totals   map[domain.MerchantID]map[projections.TotalKey]projections.Total // by merchant: a balance reads one merchant's
+	journal  []projections.Entry                                              // in log order
 	balances projections.TrialBalance
 	payouts  map[string]projections.Payout
 	notices  map[string]projections.Notice
@@ -77,9 +78,9 @@ func (m *Models) clear(name string) {
 	case projections.NameTransactions:
 		m.rows, m.all = map[domain.PaymentID]*slot{}, nil
 		m.byMerchant, m.merchants = map[domain.MerchantID][]*slot{}, nil
-		m.sales, m.returns, m.dateless = map[dayKey]set{}, map[dayKey]set{}, map[dayKey]set{}
+		m.sales, m.returns, m.dateless = map[dayKey]bucket{}, map[dayKey]bucket{}, map[dayKey]bucket{}
 	case projections.NameTotals:
-		m.totals = map[projections.TotalKey]projections.Total{}
+		m.totals = map[domain.MerchantID]map[projections.TotalKey]projections.Total{}
 	case projections.NameJournal:
 		m.journal, m.balances = nil, projections.TrialBalance{}
 	case projections.NamePayouts:
@@ -253,7 +254,7 @@ func (tx *writeTx) Rollback() error {
 func (m *Models) apply(b *projections.Batch) {
 	for _, st := range b.Settled {
 		for day := st.From; !day.After(st.To); day = day.Add(1) {
-			for s := range m.sales[dayKey{st.Merchant, day}] {
+			for _, s := range m.sales[dayKey{st.Merchant, day}] {
 				t := s.t
 				if st.Stamp(&t) {
 					s.t = t
@@ -265,10 +266,15 @@ func (m *Models) apply(b *projections.Batch) {
 		m.store(clone(*t))
 	}
 	for k, v := range b.Totals {
-		c := m.totals[k]
+		cells := m.totals[k.Merchant]
+		if cells == nil {
+			cells = map[projections.TotalKey]projections.Total{}
+			m.totals[k.Merchant] = cells
+		}
+		c := cells[k]
 		c.Count += v.Count
 		c.Sales += v.Sales
-		m.totals[k] = c
+		cells[k] = c
 	}
 	m.journal = append(m.journal, b.Journal...)
 	for a, v := range b.Balances {
@@ -299,7 +305,7 @@ func (m *Models) apply(b *projections.Batch) {
 func (m *Models) store(t projections.Transaction) {
 	s, ok := m.rows[t.Payment]
 	if !ok {
-		s = &slot{t: t}
+		s = &slot{t: t, created: t.CreatedAt.UnixNano()}
 		m.rows[t.Payment] = s
 		m.all = append(m.all, s)
 		if _, seen := m.byMerchant[t.Merchant]; !seen {
@@ -317,19 +323,17 @@ func (m *Models) store(t projections.Transaction) {
 // index adds the slot to (or removes it from) the date indexes of its row.
 func (m *Models) index(s *slot, add bool) {
 	t := &s.t
-	put := func(idx map[dayKey]set, day date.Date) {
+	put := func(idx map[dayKey]bucket, day date.Date) {
 		k := dayKey{t.Merchant, day}
 		if !add {
-			delete(idx[k], s)
-			if len(idx[k]) == 0 {
+			if b := idx[k].remove(s); len(b) > 0 {
+				idx[k] = b
+			} else {
 				delete(idx, k)
 			}
 			return
 		}
-		if idx[k] == nil {
-			idx[k] = set{}
-		}
-		idx[k][s] = struct{}{}
+		idx[k] = idx[k].insert(s)
 	}
 	if t.SalesDate != nil {
 		put(m.sales, *t.SalesDate)

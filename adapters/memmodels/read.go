@@ -27,21 +27,16 @@ func (m *Models) SearchTransactions(ctx context.Context, q projections.TxQuery) 
 		return projections.TxPage{}, domain.Wrap(domain.CodeStoreFailure, err, "memmodels: search")
 	}
 	defer m.gate.Leave()
-	var cur *projections.Transaction
+	var cur *slot
 	if q.After != "" {
 		c, err := projections.ParseCursor(q.After)
 		if err != nil {
 			return projections.TxPage{}, err
 		}
-		cur = &projections.Transaction{CreatedAt: c.CreatedAt, Payment: c.Payment}
+		cur = cursorSlot(c)
 	}
 	n := q.PageSize()
 	page := top{k: n + 1}
-	consider := func(s *slot) {
-		if q.Matches(s.t) && (cur == nil || projections.Newer(*cur, s.t)) {
-			page.add(s)
-		}
-	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	merchants := m.merchants
@@ -49,34 +44,40 @@ func (m *Models) SearchTransactions(ctx context.Context, q projections.TxQuery) 
 		merchants = []domain.MerchantID{q.Merchant}
 	}
 	if q.From != nil && q.To != nil && int(q.To.Sub(*q.From)) < maxDayScan {
-		// Through the date indexes. A row whose sales and return dates are
-		// both in the range is in two of them: it is taken from the sales
-		// index only.
+		// Through the date indexes, merged newest first: the page is done
+		// after its rows, as an index scan in SQL. A row whose sales and
+		// return dates are both in the range is in two buckets.
+		var bs []bucket
 		for _, mid := range merchants {
 			for day := *q.From; !day.After(*q.To); day = day.Add(1) {
 				k := dayKey{mid, day}
-				for s := range m.sales[k] {
-					consider(s)
-				}
-				for s := range m.returns[k] {
-					if sd := s.t.SalesDate; sd == nil || sd.Before(*q.From) || sd.After(*q.To) {
-						consider(s)
-					}
-				}
-				for s := range m.dateless[k] {
-					consider(s)
-				}
+				bs = append(bs, m.sales[k], m.returns[k], m.dateless[k])
 			}
 		}
+		var prev *slot
+		walk(bs, cur, func(s *slot) bool {
+			// The two entries of one row share its key, so the merge
+			// yields them one after the other.
+			if s == prev {
+				return false
+			}
+			prev = s
+			if q.Matches(s.t) {
+				page.rows = append(page.rows, s)
+			}
+			return len(page.rows) == page.k
+		})
 	} else {
 		rows := m.all
 		if q.Merchant != "" {
 			rows = m.byMerchant[q.Merchant]
 		}
-		// Newest last: from the end, the page fills early and later rows
-		// rarely enter it.
+		// The scan keeps the page's newest rows; from the end (the newest
+		// last, mostly), the page fills early and later rows rarely enter.
 		for i := len(rows) - 1; i >= 0; i-- {
-			consider(rows[i])
+			if s := rows[i]; q.Matches(s.t) && (cur == nil || older(s, cur) < 0) {
+				page.add(s)
+			}
 		}
 	}
 	out := make([]projections.Transaction, len(page.rows))
@@ -98,15 +99,11 @@ type top struct {
 }
 
 func (p *top) add(s *slot) {
-	if len(p.rows) == p.k && !projections.Newer(s.t, p.rows[p.k-1].t) {
+	if len(p.rows) == p.k && older(s, p.rows[p.k-1]) < 0 {
 		return
 	}
-	i, _ := slices.BinarySearchFunc(p.rows, s, func(a, b *slot) int {
-		if projections.Newer(a.t, b.t) {
-			return -1
-		}
-		return 1
-	})
+	// Newest first: the reverse of older.
+	i, _ := slices.BinarySearchFunc(p.rows, s, func(a, b *slot) int { return older(b, a) })
 	if len(p.rows) == p.k {
 		p.rows = p.rows[:p.k-1]
 	}
@@ -134,8 +131,8 @@ func (m *Models) PeriodTotals(_ context.Context, mid domain.MerchantID, from, to
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []projections.TotalRow
-	for k, v := range m.totals {
-		if k.Merchant == mid && !k.Date.Before(from) && !k.Date.After(to) {
+	for k, v := range m.totals[mid] {
+		if !k.Date.Before(from) && !k.Date.After(to) {
 			out = append(out, projections.TotalRow{TotalKey: k, Total: v})
 		}
 	}
