@@ -3,65 +3,45 @@ package memmodels
 import (
 	"container/heap"
 	"slices"
-	"strings"
-
-	"upay/projections"
 )
 
-// bucket is the slots of one index entry (a merchant's business date) in
-// the listing's order reversed: oldest first, so that rows, which mostly
+// An index entry (a merchant's business date) holds its rows in the
+// listing's order reversed: oldest first, so that rows, which mostly
 // arrive in order, are appended, and the newest is at the end.
-type bucket []*slot
 
-// older orders slots by (created, payment): the listing's key.
-func older(a, b *slot) int {
-	if a.created != b.created {
-		if a.created < b.created {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(string(a.t.Payment), string(b.t.Payment))
+func (m *Models) insert(b []int32, i int32) []int32 {
+	at, _ := slices.BinarySearchFunc(b, i, m.older)
+	return slices.Insert(b, at, i)
 }
 
-func (b bucket) insert(s *slot) bucket {
-	i, _ := slices.BinarySearchFunc(b, s, older)
-	return slices.Insert(b, i, s)
-}
-
-func (b bucket) remove(s *slot) bucket {
-	if i, ok := slices.BinarySearchFunc(b, s, older); ok && b[i] == s {
-		return slices.Delete(b, i, i+1)
+func (m *Models) remove(b []int32, i int32) []int32 {
+	if at, ok := slices.BinarySearchFunc(b, i, m.older); ok && b[at] == i {
+		return slices.Delete(b, at, at+1)
 	}
 	return b
 }
 
-// cursorSlot is the position of a cursor among slots.
-func cursorSlot(c projections.Cursor) *slot {
-	return &slot{t: projections.Transaction{Payment: c.Payment}, created: c.CreatedAt.UnixNano()}
-}
-
-// walk visits the rows of the buckets newest first, across buckets (a
-// merge), starting below the cursor when there is one, until visit says
-// stop.
-func walk(bs []bucket, cur *slot, visit func(*slot) (stop bool)) {
-	h := make(walkHeap, 0, len(bs))
+// walk visits the rows of the index entries newest first, across entries
+// (a merge), starting below the cursor when there is one, until visit
+// says stop.
+func (m *Models) walk(bs [][]int32, cur *key, visit func(i int32) (stop bool)) {
+	h := walkHeap{m: m, items: make([]walkItem, 0, len(bs))}
 	for _, b := range bs {
 		end := len(b)
 		if cur != nil {
-			end, _ = slices.BinarySearchFunc(b, cur, older)
+			end, _ = slices.BinarySearchFunc(b, *cur, m.olderThanKey)
 		}
 		if end > 0 {
-			h = append(h, walkItem{b: b, i: end - 1})
+			h.items = append(h.items, walkItem{b: b, at: end - 1})
 		}
 	}
 	heap.Init(&h)
-	for len(h) > 0 {
-		it := &h[0]
-		if visit(it.b[it.i]) {
+	for len(h.items) > 0 {
+		it := &h.items[0]
+		if visit(it.b[it.at]) {
 			return
 		}
-		if it.i--; it.i < 0 {
+		if it.at--; it.at < 0 {
 			heap.Pop(&h)
 		} else {
 			heap.Fix(&h, 0)
@@ -69,22 +49,27 @@ func walk(bs []bucket, cur *slot, visit func(*slot) (stop bool)) {
 	}
 }
 
-// walkItem is a bucket and the index of its next row to visit.
+// walkItem is an index entry and the position of its next row to visit.
 type walkItem struct {
-	b bucket
-	i int
+	b  []int32
+	at int
 }
 
-// walkHeap keeps the bucket whose next row is newest on top.
-type walkHeap []walkItem
+// walkHeap keeps the entry whose next row is newest on top.
+type walkHeap struct {
+	m     *Models
+	items []walkItem
+}
 
-func (h walkHeap) Len() int           { return len(h) }
-func (h walkHeap) Less(i, j int) bool { return older(h[i].b[h[i].i], h[j].b[h[j].i]) > 0 }
-func (h walkHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *walkHeap) Push(x any)        { *h = append(*h, x.(walkItem)) }
+func (h *walkHeap) Len() int { return len(h.items) }
+func (h *walkHeap) Less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	return h.m.older(a.b[a.at], b.b[b.at]) > 0
+}
+func (h *walkHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *walkHeap) Push(x any)    { h.items = append(h.items, x.(walkItem)) }
 func (h *walkHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
 	return x
 }

@@ -21,9 +21,15 @@
 // time (Begin waits for the previous one), as the runner expects.
 //
 // Search: rows are indexed per merchant and business date (sales date,
-// return date, or the first event's date for rows with neither), so the
-// admin screen's one-merchant, one-day search reads that day's rows only;
-// other searches scan the merchant's rows, or every row, newest first,
-// keeping the best page (projections.TxQuery.Matches is the condition, so
-// the meaning is the suite's by construction).
+// return date, or the first event's date for rows with neither), each index
+// entry in the listing's order, so a date-range search merges the entries
+// newest first and stops after its page; other searches scan the
+// merchant's rows, or every row, keeping the newest page. The condition is
+// projections.TxQuery.Matches, restated on the stored form (query.matches).
+//
+// Storage: rows, journal entries and indexes hold no pointers (rows.go):
+// strings are interned or kept in a byte arena, optional values carry
+// flags. The garbage collector then has next to nothing to mark however
+// large the models grow, which keeps both the rebuild and the API's tail
+// latency from paying for the models' size.
 package memmodels

@@ -2,28 +2,18 @@ package memmodels
 
 import (
 	"context"
-	"runtime"
+	"hash/maphash"
 	"sync"
 
 	"github.com/rickb777/date"
 
-	"upay/adapters/readgate"
 	"upay/domain"
 	"upay/projections"
 )
 
-// slot holds one payment's current listing row; the indexes point at
-// slots, so replacing a row does not touch the rows of other payments.
-// created is t.CreatedAt in Unix nanoseconds, the first half of the
-// listing's key, which never changes for a payment.
-type slot struct {
-	t       projections.Transaction
-	created int64
-}
-
 // dayKey is one merchant's business date in an index.
 type dayKey struct {
-	merchant domain.MerchantID
+	merchant int32 // strs number
 	day      date.Date
 }
 
@@ -32,25 +22,29 @@ type dayKey struct {
 type Models struct {
 	events domain.EventStore // for Status's lag; may be nil
 	wsem   chan struct{}     // held by the open write transaction
-	// gate runs as many searches at once as there are cores and queues
-	// the rest in order of arrival: a search is CPU work without a pause,
-	// and 32 at once on two cores otherwise share them in 10 ms slices
-	// (the in-process benchmark's p99 was 156 ms with the GC off).
-	gate readgate.Gate
+	seed   maphash.Seed
 
-	mu  sync.RWMutex
-	cps map[string]domain.Position
+	mu   sync.RWMutex
+	cps  map[string]domain.Position
+	strs *strs // never emptied: it holds a bounded set of repeated strings
 
-	rows       map[domain.PaymentID]*slot
-	all        []*slot // every row, in the order first stored
-	byMerchant map[domain.MerchantID][]*slot
-	merchants  []domain.MerchantID // those with a row, in the order first seen
-	sales      map[dayKey]bucket   // by sales date
-	returns    map[dayKey]bucket   // by return date
-	dateless   map[dayKey]bucket   // neither date: by the first event's business date
+	// The listing (rows.go): rows by index, payments' ids in arena.
+	rows       []row
+	arena      arena
+	byHash     map[uint64]int32 // payment id's hash -> row
+	collided   map[string]int32 // ids whose hash another id had first
+	byMerchant map[int32][]int32
+	merchants  []int32 // those with a row, in the order first seen
+	// The date indexes: each entry's rows in the listing's order reversed
+	// (bucket.go).
+	sales    map[dayKey][]int32 // by sales date
+	returns  map[dayKey][]int32 // by return date
+	dateless map[dayKey][]int32 // neither date: by the first event's business date
 
 	totals   map[domain.MerchantID]map[projections.TotalKey]projections.Total // by merchant: a balance reads one merchant's
-	journal  []projections.Entry                                              // in log order
+	journal  []jentry                                                         // in log order
+	postings []jposting
+	jarena   arena // the journal's payment ids
 	balances projections.TrialBalance
 	payouts  map[string]projections.Payout
 	notices  map[string]projections.Notice
@@ -65,7 +59,8 @@ var (
 // they follow: Status needs it for each projection's lag (without it the
 // lag is -1, unknown).
 func New(events domain.EventStore) *Models {
-	m := &Models{events: events, wsem: make(chan struct{}, 1), gate: readgate.New(runtime.GOMAXPROCS(0)), cps: map[string]domain.Position{}}
+	m := &Models{events: events, wsem: make(chan struct{}, 1), seed: maphash.MakeSeed(),
+		cps: map[string]domain.Position{}, strs: newStrs()}
 	for _, n := range projections.Names {
 		m.clear(n)
 	}
@@ -76,13 +71,13 @@ func New(events domain.EventStore) *Models {
 func (m *Models) clear(name string) {
 	switch name {
 	case projections.NameTransactions:
-		m.rows, m.all = map[domain.PaymentID]*slot{}, nil
-		m.byMerchant, m.merchants = map[domain.MerchantID][]*slot{}, nil
-		m.sales, m.returns, m.dateless = map[dayKey]bucket{}, map[dayKey]bucket{}, map[dayKey]bucket{}
+		m.rows, m.arena, m.byHash, m.collided = nil, nil, map[uint64]int32{}, map[string]int32{}
+		m.byMerchant, m.merchants = map[int32][]int32{}, nil
+		m.sales, m.returns, m.dateless = map[dayKey][]int32{}, map[dayKey][]int32{}, map[dayKey][]int32{}
 	case projections.NameTotals:
 		m.totals = map[domain.MerchantID]map[projections.TotalKey]projections.Total{}
 	case projections.NameJournal:
-		m.journal, m.balances = nil, projections.TrialBalance{}
+		m.journal, m.postings, m.jarena, m.balances = nil, nil, nil, projections.TrialBalance{}
 	case projections.NamePayouts:
 		m.payouts = map[string]projections.Payout{}
 	case projections.NameNotices:
@@ -164,8 +159,8 @@ func (tx *writeTx) Transactions(ids []domain.PaymentID) (map[domain.PaymentID]pr
 	defer m.mu.RUnlock()
 	out := make(map[domain.PaymentID]projections.Transaction, len(ids))
 	for _, id := range ids {
-		if s, ok := m.rows[id]; ok {
-			out[id] = clone(s.t)
+		if i, ok := m.find(string(id)); ok {
+			out[id] = m.tx(&m.rows[i])
 		}
 	}
 	return out, nil
@@ -215,7 +210,7 @@ func (tx *writeTx) lastEntry() (domain.Position, bool) {
 	if len(m.journal) == 0 {
 		return domain.Position{}, false
 	}
-	return m.journal[len(m.journal)-1].Position, true
+	return m.journal[len(m.journal)-1].position(), true
 }
 
 // Commit applies the pending batches and their checkpoints at once. A
@@ -253,17 +248,24 @@ func (tx *writeTx) Rollback() error {
 // outcomes, notices, checkpoints. m.mu is held.
 func (m *Models) apply(b *projections.Batch) {
 	for _, st := range b.Settled {
+		mid, ok := m.strs.lookup(string(st.Merchant))
+		if !ok {
+			continue
+		}
+		notice := m.strs.id(st.NoticeNo)
 		for day := st.From; !day.After(st.To); day = day.Add(1) {
-			for _, s := range m.sales[dayKey{st.Merchant, day}] {
-				t := s.t
-				if st.Stamp(&t) {
-					s.t = t
+			for _, i := range m.sales[dayKey{mid, day}] {
+				r := &m.rows[i]
+				// Settlement.Stamp's rule, on the fields it reads.
+				t := projections.Transaction{Merchant: st.Merchant, Brand: m.strs.str(r.brand), SalesDate: &r.sales}
+				if r.payout == 0 && st.Stamp(&t) {
+					r.payout = notice
 				}
 			}
 		}
 	}
 	for _, t := range b.Transactions {
-		m.store(clone(*t))
+		m.store(t)
 	}
 	for k, v := range b.Totals {
 		cells := m.totals[k.Merchant]
@@ -276,7 +278,9 @@ func (m *Models) apply(b *projections.Batch) {
 		c.Sales += v.Sales
 		cells[k] = c
 	}
-	m.journal = append(m.journal, b.Journal...)
+	for k := range b.Journal {
+		m.addEntry(&b.Journal[k])
+	}
 	for a, v := range b.Balances {
 		c := m.balances[a]
 		c.Debit += v.Debit
@@ -302,68 +306,45 @@ func (m *Models) apply(b *projections.Batch) {
 
 // store inserts or replaces a payment's row and moves it between the
 // indexes its dates put it in.
-func (m *Models) store(t projections.Transaction) {
-	s, ok := m.rows[t.Payment]
+func (m *Models) store(t *projections.Transaction) {
+	i, ok := m.find(string(t.Payment))
 	if !ok {
-		s = &slot{t: t, created: t.CreatedAt.UnixNano()}
-		m.rows[t.Payment] = s
-		m.all = append(m.all, s)
-		if _, seen := m.byMerchant[t.Merchant]; !seen {
-			m.merchants = append(m.merchants, t.Merchant)
+		r := m.rowOf(t, m.arena.put(string(t.Payment)))
+		i = m.addRow(string(t.Payment), r)
+		if _, seen := m.byMerchant[r.merchant]; !seen {
+			m.merchants = append(m.merchants, r.merchant)
 		}
-		m.byMerchant[t.Merchant] = append(m.byMerchant[t.Merchant], s)
-		m.index(s, true)
+		m.byMerchant[r.merchant] = append(m.byMerchant[r.merchant], i)
+		m.index(i, true)
 		return
 	}
-	m.index(s, false)
-	s.t = t
-	m.index(s, true)
+	m.index(i, false)
+	m.rows[i] = m.rowOf(t, m.rows[i].payment)
+	m.index(i, true)
 }
 
-// index adds the slot to (or removes it from) the date indexes of its row.
-func (m *Models) index(s *slot, add bool) {
-	t := &s.t
-	put := func(idx map[dayKey]bucket, day date.Date) {
-		k := dayKey{t.Merchant, day}
+// index adds row i to (or removes it from) the date indexes of its dates.
+func (m *Models) index(i int32, add bool) {
+	r := &m.rows[i]
+	put := func(idx map[dayKey][]int32, day date.Date) {
+		k := dayKey{r.merchant, day}
 		if !add {
-			if b := idx[k].remove(s); len(b) > 0 {
+			if b := m.remove(idx[k], i); len(b) > 0 {
 				idx[k] = b
 			} else {
 				delete(idx, k)
 			}
 			return
 		}
-		idx[k] = idx[k].insert(s)
+		idx[k] = m.insert(idx[k], i)
 	}
-	if t.SalesDate != nil {
-		put(m.sales, *t.SalesDate)
+	if r.hasSales {
+		put(m.sales, r.sales)
 	}
-	if t.ReturnDate != nil {
-		put(m.returns, *t.ReturnDate)
+	if r.hasRet {
+		put(m.returns, r.ret)
 	}
-	if t.SalesDate == nil && t.ReturnDate == nil {
-		put(m.dateless, domain.BusinessDate(t.CreatedAt))
+	if !r.hasSales && !r.hasRet {
+		put(m.dateless, r.createdDay)
 	}
-}
-
-// clone copies a row with its own pointed-to values, so that neither the
-// fold nor a reader can change a stored row through a pointer.
-func clone(t projections.Transaction) projections.Transaction {
-	if t.SalesDate != nil {
-		d := *t.SalesDate
-		t.SalesDate = &d
-	}
-	if t.ReturnDate != nil {
-		d := *t.ReturnDate
-		t.ReturnDate = &d
-	}
-	if t.BalanceBefore != nil {
-		y := *t.BalanceBefore
-		t.BalanceBefore = &y
-	}
-	if t.BalanceAfter != nil {
-		y := *t.BalanceAfter
-		t.BalanceAfter = &y
-	}
-	return t
 }

@@ -18,71 +18,79 @@ const maxDayScan = 62
 
 // SearchTransactions runs the admin search: newest first, at most
 // q.PageSize() rows, More and Next set when more match. Errors: U1009 for
-// an invalid query, U3003 when ctx ends while the search waits its turn.
-func (m *Models) SearchTransactions(ctx context.Context, q projections.TxQuery) (projections.TxPage, error) {
+// an invalid query.
+func (m *Models) SearchTransactions(_ context.Context, q projections.TxQuery) (projections.TxPage, error) {
 	if err := q.Validate(); err != nil {
 		return projections.TxPage{}, err
 	}
-	if err := m.gate.Enter(ctx); err != nil {
-		return projections.TxPage{}, domain.Wrap(domain.CodeStoreFailure, err, "memmodels: search")
-	}
-	defer m.gate.Leave()
-	var cur *slot
+
+	var cur *key
 	if q.After != "" {
 		c, err := projections.ParseCursor(q.After)
 		if err != nil {
 			return projections.TxPage{}, err
 		}
-		cur = cursorSlot(c)
+		cur = &key{created: c.CreatedAt.UnixNano(), payment: string(c.Payment)}
 	}
 	n := q.PageSize()
-	page := top{k: n + 1}
+	page := top{m: m, k: n + 1}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	c, ok := m.compile(q)
+	if !ok { // a merchant, status or brand no row has
+		return projections.TxPage{}, nil
+	}
 	merchants := m.merchants
 	if q.Merchant != "" {
-		merchants = []domain.MerchantID{q.Merchant}
+		merchants = []int32{c.merchant}
 	}
 	if q.From != nil && q.To != nil && int(q.To.Sub(*q.From)) < maxDayScan {
 		// Through the date indexes, merged newest first: the page is done
 		// after its rows, as an index scan in SQL. A row whose sales and
-		// return dates are both in the range is in two buckets.
-		var bs []bucket
+		// return dates are both in the range is in two entries.
+		var bs [][]int32
 		for _, mid := range merchants {
 			for day := *q.From; !day.After(*q.To); day = day.Add(1) {
 				k := dayKey{mid, day}
 				bs = append(bs, m.sales[k], m.returns[k], m.dateless[k])
 			}
 		}
-		var prev *slot
-		walk(bs, cur, func(s *slot) bool {
+		prev := int32(-1)
+		m.walk(bs, cur, func(i int32) bool {
 			// The two entries of one row share its key, so the merge
 			// yields them one after the other.
-			if s == prev {
+			if i == prev {
 				return false
 			}
-			prev = s
-			if q.Matches(s.t) {
-				page.rows = append(page.rows, s)
+			prev = i
+			if c.matches(&m.rows[i]) {
+				page.rows = append(page.rows, i)
 			}
 			return len(page.rows) == page.k
 		})
 	} else {
-		rows := m.all
-		if q.Merchant != "" {
-			rows = m.byMerchant[q.Merchant]
+		// A scan that keeps the page's newest rows; from the end (the
+		// newest last, mostly), the page fills early and later rows rarely
+		// enter it.
+		scan := func(i int32) {
+			if c.matches(&m.rows[i]) && (cur == nil || m.olderThanKey(i, *cur) < 0) {
+				page.add(i)
+			}
 		}
-		// The scan keeps the page's newest rows; from the end (the newest
-		// last, mostly), the page fills early and later rows rarely enter.
-		for i := len(rows) - 1; i >= 0; i-- {
-			if s := rows[i]; q.Matches(s.t) && (cur == nil || older(s, cur) < 0) {
-				page.add(s)
+		if q.Merchant != "" {
+			rows := m.byMerchant[c.merchant]
+			for k := len(rows) - 1; k >= 0; k-- {
+				scan(rows[k])
+			}
+		} else {
+			for i := int32(len(m.rows)) - 1; i >= 0; i-- {
+				scan(i)
 			}
 		}
 	}
 	out := make([]projections.Transaction, len(page.rows))
-	for i, s := range page.rows {
-		out[i] = clone(s.t)
+	for k, i := range page.rows {
+		out[k] = m.tx(&m.rows[i])
 	}
 	res := projections.TxPage{Rows: out}
 	if len(out) > n {
@@ -94,31 +102,32 @@ func (m *Models) SearchTransactions(ctx context.Context, q projections.TxQuery) 
 
 // top keeps the k newest rows offered, newest first.
 type top struct {
+	m    *Models
 	k    int
-	rows []*slot
+	rows []int32
 }
 
-func (p *top) add(s *slot) {
-	if len(p.rows) == p.k && older(s, p.rows[p.k-1]) < 0 {
+func (p *top) add(i int32) {
+	if len(p.rows) == p.k && p.m.older(i, p.rows[p.k-1]) < 0 {
 		return
 	}
 	// Newest first: the reverse of older.
-	i, _ := slices.BinarySearchFunc(p.rows, s, func(a, b *slot) int { return older(b, a) })
+	at, _ := slices.BinarySearchFunc(p.rows, i, func(a, b int32) int { return p.m.older(b, a) })
 	if len(p.rows) == p.k {
 		p.rows = p.rows[:p.k-1]
 	}
-	p.rows = slices.Insert(p.rows, i, s)
+	p.rows = slices.Insert(p.rows, at, i)
 }
 
 // Transaction returns one payment's row; ok is false when there is none.
 func (m *Models) Transaction(_ context.Context, id domain.PaymentID) (projections.Transaction, bool, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s, ok := m.rows[id]
+	i, ok := m.find(string(id))
 	if !ok {
 		return projections.Transaction{}, false, nil
 	}
-	return clone(s.t), true, nil
+	return m.tx(&m.rows[i]), true, nil
 }
 
 // PeriodTotals returns a merchant's cells with dates in [from, to], by
@@ -151,9 +160,14 @@ func (m *Models) UnknownEmoney(_ context.Context, mid domain.MerchantID) ([]proj
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []projections.Transaction
-	for _, s := range m.byMerchant[mid] {
-		if s.t.SalesDate == nil && s.t.ReturnDate == nil && s.t.Status == projections.StatusUnknown {
-			out = append(out, clone(s.t))
+	mi, ok := m.strs.lookup(string(mid))
+	unknown, ok2 := m.strs.lookup(projections.StatusUnknown)
+	if !ok || !ok2 {
+		return nil, nil
+	}
+	for _, i := range m.byMerchant[mi] {
+		if r := &m.rows[i]; !r.hasSales && !r.hasRet && r.status == unknown {
+			out = append(out, m.tx(r))
 		}
 	}
 	slices.SortFunc(out, func(a, b projections.Transaction) int {
@@ -186,15 +200,15 @@ func (m *Models) Journal(_ context.Context, after domain.Position, limit int) ([
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	i, _ := slices.BinarySearchFunc(m.journal, after, func(e projections.Entry, p domain.Position) int {
-		if p.Less(e.Position) {
+	i, _ := slices.BinarySearchFunc(m.journal, after, func(e jentry, p domain.Position) int {
+		if p.Less(e.position()) {
 			return 1
 		}
 		return -1
 	})
 	var out []projections.JournalEntry
-	for _, e := range m.journal[i:min(i+limit, len(m.journal))] {
-		out = append(out, e.Read())
+	for k := i; k < min(i+limit, len(m.journal)); k++ {
+		out = append(out, m.entry(&m.journal[k]).Read())
 	}
 	return out, nil
 }
