@@ -3,6 +3,7 @@ package memmodels
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
 
 	"github.com/rickb777/date"
@@ -141,7 +142,9 @@ func (m *Models) Close() error { return nil }
 func (m *Models) Ready(context.Context) error { return nil }
 
 // writeTx is one write transaction: its batches wait in pending and are
-// applied at Commit, whole, under the write lock.
+// applied at Commit, whole, under the write lock. Its reads (Checkpoints,
+// Transactions, Notices) see what is committed, not its own pending
+// writes; the runner reads before its one Write.
 type writeTx struct {
 	m       *Models
 	ctx     context.Context
@@ -186,6 +189,23 @@ func (tx *writeTx) Write(b *projections.Batch) error {
 	if tx.done {
 		return domain.Err(domain.CodeStoreFailure, "memmodels: write in a finished transaction")
 	}
+	// Refused here rather than met in Commit, which applies under the
+	// lock and has no way back.
+	for _, t := range b.Transactions {
+		if t == nil {
+			return domain.Err(domain.CodeStoreFailure, "memmodels: a batch holds a nil listing row")
+		}
+	}
+	for _, p := range b.Payouts {
+		if p == nil {
+			return domain.Err(domain.CodeStoreFailure, "memmodels: a batch holds a nil payout")
+		}
+	}
+	for _, n := range b.Notices {
+		if n == nil {
+			return domain.Err(domain.CodeStoreFailure, "memmodels: a batch holds a nil notice")
+		}
+	}
 	last, ok := tx.lastEntry()
 	for _, e := range b.Journal {
 		if ok && !last.Less(e.Position) {
@@ -224,13 +244,14 @@ func (tx *writeTx) Commit() error {
 		return domain.Wrap(domain.CodeStoreFailure, err, "memmodels: commit abandoned")
 	}
 	m := tx.m
+	pending := tx.pending
+	tx.done, tx.pending = true, nil
+	defer func() { <-m.wsem }()
 	m.mu.Lock()
-	for _, b := range tx.pending {
+	defer m.mu.Unlock()
+	for _, b := range pending {
 		m.apply(b)
 	}
-	m.mu.Unlock()
-	tx.done, tx.pending = true, nil
-	<-m.wsem
 	return nil
 }
 
@@ -288,7 +309,9 @@ func (m *Models) apply(b *projections.Batch) {
 		m.balances[a] = c
 	}
 	for _, p := range b.Payouts {
-		m.payouts[p.NoticeNo] = *p
+		c := *p
+		c.Lines = slices.Clone(p.Lines) // neither the batch's owner nor a reader shares them
+		m.payouts[p.NoticeNo] = c
 	}
 	for _, o := range b.Outcomes {
 		if p, ok := m.payouts[o.NoticeNo]; ok {
@@ -319,7 +342,17 @@ func (m *Models) store(t *projections.Transaction) {
 		return
 	}
 	m.index(i, false)
+	old := m.rows[i].merchant
 	m.rows[i] = m.rowOf(t, m.rows[i].payment)
+	if mid := m.rows[i].merchant; mid != old {
+		// The ledger never moves a payment to another merchant; should a
+		// row ever, the merchant lists follow it.
+		m.byMerchant[old] = slices.DeleteFunc(m.byMerchant[old], func(k int32) bool { return k == i })
+		if _, seen := m.byMerchant[mid]; !seen {
+			m.merchants = append(m.merchants, mid)
+		}
+		m.byMerchant[mid] = append(m.byMerchant[mid], i)
+	}
 	m.index(i, true)
 }
 

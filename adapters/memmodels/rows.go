@@ -244,10 +244,10 @@ func (c *query) matches(r *row) bool {
 // postings[post : post+nPost].
 type jentry struct {
 	posC, posP  uint64
-	time        int64
+	time, post  int64
 	typ, notice int32
+	nPost       int32
 	payment     text
-	post, nPost int32
 }
 
 type jposting struct {
@@ -257,7 +257,7 @@ type jposting struct {
 
 func (m *Models) addEntry(e *projections.Entry) {
 	je := jentry{posC: e.Position.Commit, posP: e.Position.Prepare, time: e.Time.UnixNano(), typ: m.strs.id(e.Type),
-		notice: m.strs.id(e.Notice), payment: m.jarena.put(string(e.Payment)), post: int32(len(m.postings)), nPost: int32(len(e.Postings))}
+		notice: m.strs.id(e.Notice), payment: m.jarena.put(string(e.Payment)), post: int64(len(m.postings)), nPost: int32(len(e.Postings))}
 	for _, p := range e.Postings {
 		m.postings = append(m.postings, jposting{account: m.strs.id(p.Account), debit: int64(p.Debit), credit: int64(p.Credit)})
 	}
@@ -269,7 +269,7 @@ func (m *Models) entry(je *jentry) projections.Entry {
 		Type: m.strs.str(je.typ), Payment: domain.PaymentID(m.jarena.get(je.payment)), Notice: m.strs.str(je.notice)}
 	if je.nPost > 0 {
 		e.Postings = make([]projections.Posting, je.nPost)
-		for k, p := range m.postings[je.post : je.post+je.nPost] {
+		for k, p := range m.postings[je.post : je.post+int64(je.nPost)] {
 			e.Postings[k] = projections.Posting{Account: m.strs.str(p.account), Debit: domain.Yen(p.debit), Credit: domain.Yen(p.credit)}
 		}
 	}

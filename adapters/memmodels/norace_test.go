@@ -1,0 +1,5 @@
+//go:build !race
+
+package memmodels
+
+const raceBuild = false
