@@ -1026,3 +1026,43 @@ func TestBalanceWithPayouts(t *testing.T) {
 		t.Errorf("as of 10-17: %s", r.body)
 	}
 }
+
+// With MaxInFlight, API requests beyond the bound wait their turn (one
+// whose client goes away while it waits never reaches the read models),
+// and the probes never wait.
+func TestMaxInFlight(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxInFlight, c.RequestTimeout = 1, 300*time.Millisecond })
+	h.rm.block = true
+	search := "/api/v1/merchants/" + merchantA + "/transactions"
+	first := make(chan response, 1)
+	go func() { first <- h.get(search, tokAdmin) }()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		h.rm.mu.Lock()
+		calls := h.rm.calls
+		h.rm.mu.Unlock()
+		if calls == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the read models")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	expect(t, h.get("/healthz", ""), 200, "")
+	select {
+	case <-first:
+		t.Fatal("the first request ended before its timeout")
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req := httptest.NewRequest(http.MethodGet, search, nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+tokAdmin)
+	h.h.ServeHTTP(httptest.NewRecorder(), req)
+	expect(t, <-first, 503, CodeUnavailable)
+	h.rm.mu.Lock()
+	defer h.rm.mu.Unlock()
+	if h.rm.calls != 1 {
+		t.Fatalf("the read models were called %d times; the request that gave up waiting must not reach them", h.rm.calls)
+	}
+}

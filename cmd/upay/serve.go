@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -130,7 +131,11 @@ func (a *app) serve(ctx context.Context, addr, tokenFile, models string, follow 
 		d := time.Since(start)
 		fmt.Fprintf(a.stdout, "upay: read models in memory: %d events folded in %s (%.0f events/s)\n", n, d.Round(time.Millisecond), float64(n)/max(d.Seconds(), 1e-9))
 	}
-	h, err := httpapi.New(httpapi.Config{ReadModels: rm, Tokens: tokens, Events: store, Log: log})
+	cfg := httpapi.Config{ReadModels: rm, Tokens: tokens, Events: store, Log: log}
+	if models == "memory" {
+		cfg.MaxInFlight = runtime.GOMAXPROCS(0) // see httpapi.Config.MaxInFlight
+	}
+	h, err := httpapi.New(cfg)
 	if err != nil {
 		return err
 	}
