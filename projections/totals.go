@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"slices"
 	"time"
 
 	"github.com/rickb777/date"
@@ -43,4 +44,16 @@ func TotalDelta(e domain.Event, at time.Time) (TotalKey, Total, bool) {
 		}
 	}
 	return TotalKey{}, Total{}, false
+}
+
+// SortTotalRows puts one merchant's cells in the order PeriodTotals
+// returns them: by date, then in payout-line order of the groups
+// (domain.Groups).
+func SortTotalRows(rows []TotalRow) {
+	slices.SortStableFunc(rows, func(a, b TotalRow) int {
+		if c := a.Date.Sub(b.Date); c != 0 {
+			return int(c)
+		}
+		return slices.Index(domain.Groups, a.Group) - slices.Index(domain.Groups, b.Group)
+	})
 }

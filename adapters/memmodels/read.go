@@ -142,12 +142,7 @@ func (m *Models) PeriodTotals(_ context.Context, mid domain.MerchantID, from, to
 			out = append(out, projections.TotalRow{TotalKey: k, Total: v})
 		}
 	}
-	slices.SortFunc(out, func(a, b projections.TotalRow) int {
-		if c := a.Date.Sub(b.Date); c != 0 {
-			return int(c)
-		}
-		return slices.Index(domain.Groups, a.Group) - slices.Index(domain.Groups, b.Group)
-	})
+	projections.SortTotalRows(out)
 	return out, nil
 }
 

@@ -33,7 +33,7 @@ func (s *Store) ReadStream(ctx context.Context, stream domain.StreamID, from uin
 	if err != nil {
 		return nil, storeErr(err, "read stream %q", stream)
 	}
-	return scanEvents(rows, opt.Max)
+	return scanEvents(rows, opt.Max, false)
 }
 
 // ReadAll reads the log forward from after position from (exclusive).
@@ -61,13 +61,13 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, opt domain.Re
 		if err != nil {
 			return nil, storeErr(err, "read all from %s", from)
 		}
-		return scanLean(rows, opt.Max)
+		return scanEvents(rows, opt.Max, true)
 	}
 	rows, err := s.rs.all.QueryContext(ctx, int64(start), limit(opt))
 	if err != nil {
 		return nil, storeErr(err, "read all from %s", from)
 	}
-	return scanEvents(rows, opt.Max)
+	return scanEvents(rows, opt.Max, false)
 }
 
 // RequestHash returns the content hash stored with an applied request id.
@@ -102,66 +102,39 @@ func (s *Store) Last(ctx context.Context) (domain.RecordedEvent, bool, error) {
 	if err != nil {
 		return domain.RecordedEvent{}, false, storeErr(err, "read last event")
 	}
-	evs, err := scanEvents(rows, 1)
+	evs, err := scanEvents(rows, 1, false)
 	if err != nil || len(evs) == 0 {
 		return domain.RecordedEvent{}, false, err
 	}
 	return evs[0], true, nil
 }
 
-func scanEvents(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
-	defer rows.Close()
-	var out []domain.RecordedEvent
-	if hint > 0 && hint <= maxHint {
-		out = make([]domain.RecordedEvent, 0, hint)
-	}
-	for rows.Next() {
-		var (
-			e                     domain.RecordedEvent
-			pos, rev, ver, timeNs int64
-			stream                string
-			prev, hash            sql.RawBytes
-		)
-		if err := rows.Scan(&pos, &stream, &rev, &e.Type, &ver, &timeNs, &e.RequestID, &e.Data, &prev, &hash); err != nil {
-			return nil, storeErr(err, "scan event")
-		}
-		e.Stream = domain.StreamID(stream)
-		e.Revision = uint64(rev)
-		e.Position = domain.Position{Commit: uint64(pos), Prepare: uint64(pos)}
-		e.Version = int(ver)
-		e.Time = time.Unix(0, timeNs).UTC()
-		if err := setHash(&e.PrevHash, prev, "prev_hash at position %d", pos); err != nil {
-			return nil, err
-		}
-		if err := setHash(&e.Hash, hash, "hash at position %d", pos); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr(err, "read events")
-	}
-	return out, nil
-}
-
 // maxHint bounds the events a read allocates room for at once: a page of
 // the projection runner (8,192) fits, a read without Max grows as it goes.
 const maxHint = 1 << 14
 
-// scanLean reads rows of leanCols: events without request ids and hashes.
-func scanLean(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
+// scanEvents reads rows of eventCols, or of leanCols when lean (no request
+// ids and hashes).
+func scanEvents(rows *sql.Rows, hint int, lean bool) ([]domain.RecordedEvent, error) {
 	defer rows.Close()
 	var out []domain.RecordedEvent
 	if hint > 0 && hint <= maxHint {
 		out = make([]domain.RecordedEvent, 0, hint)
 	}
 	var (
+		e                     domain.RecordedEvent
 		pos, rev, ver, timeNs int64
 		stream                string
+		prev, hash            sql.RawBytes
 	)
+	// One destination list for every row; Scan copies Data into a new slice.
+	dest := []any{&pos, &stream, &rev, &e.Type, &ver, &timeNs, &e.RequestID, &e.Data, &prev, &hash}
+	if lean {
+		dest = []any{&pos, &stream, &rev, &e.Type, &ver, &timeNs, &e.Data}
+	}
 	for rows.Next() {
-		var e domain.RecordedEvent
-		if err := rows.Scan(&pos, &stream, &rev, &e.Type, &ver, &timeNs, &e.Data); err != nil {
+		e = domain.RecordedEvent{}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, storeErr(err, "scan event")
 		}
 		e.Stream = domain.StreamID(stream)
@@ -169,6 +142,14 @@ func scanLean(rows *sql.Rows, hint int) ([]domain.RecordedEvent, error) {
 		e.Position = domain.Position{Commit: uint64(pos), Prepare: uint64(pos)}
 		e.Version = int(ver)
 		e.Time = time.Unix(0, timeNs).UTC()
+		if !lean {
+			if err := setHash(&e.PrevHash, prev, "prev_hash at position %d", pos); err != nil {
+				return nil, err
+			}
+			if err := setHash(&e.Hash, hash, "hash at position %d", pos); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

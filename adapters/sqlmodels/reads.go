@@ -2,7 +2,6 @@ package sqlmodels
 
 import (
 	"context"
-	"slices"
 
 	"github.com/rickb777/date"
 
@@ -116,12 +115,7 @@ func (r *Reader) PeriodTotals(ctx context.Context, mid domain.MerchantID, from, 
 	if err := rows.Err(); err != nil {
 		return nil, r.d.Err(err, "read period totals")
 	}
-	slices.SortStableFunc(out, func(a, b projections.TotalRow) int {
-		if c := a.Date.Sub(b.Date); c != 0 {
-			return int(c)
-		}
-		return slices.Index(domain.Groups, a.Group) - slices.Index(domain.Groups, b.Group)
-	})
+	projections.SortTotalRows(out)
 	return out, nil
 }
 
