@@ -133,7 +133,10 @@ func (a *app) serve(ctx context.Context, addr, tokenFile, models string, follow 
 	}
 	cfg := httpapi.Config{ReadModels: rm, Tokens: tokens, Events: store, Log: log}
 	if models == "memory" {
-		cfg.MaxInFlight = runtime.GOMAXPROCS(0) // see httpapi.Config.MaxInFlight
+		// One core fewer than the process has: the rest is left to the
+		// network, the runner following the log and the collector (see
+		// httpapi.Config.MaxInFlight).
+		cfg.MaxInFlight = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	h, err := httpapi.New(cfg)
 	if err != nil {
