@@ -159,12 +159,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", rec.status, "bytes", rec.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "who", who)
 	}()
 	if !isPublic(r.URL.Path) {
-		if h.gate != nil {
-			if err := h.gate.Enter(r.Context()); err != nil {
-				return // the client went away while it waited
-			}
-			defer h.gate.Leave()
-		}
 		tok, ok := bearer(r.Header.Get("Authorization"))
 		var p Principal
 		if ok {
@@ -232,6 +226,18 @@ func (h *Handler) endpoint(rt route, methodOK bool) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), h.cfg.RequestTimeout)
 		defer cancel()
+		if h.gate != nil && !rt.Public {
+			// The wait for a turn counts against the request's time; the
+			// turn covers the reads and the JSON, the request's CPU work.
+			if err := h.gate.Enter(ctx); err != nil {
+				if r.Context().Err() == nil {
+					h.fail(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+						Detail: "the server is busy: the request waited its whole time for a turn", Cause: err})
+				}
+				return // otherwise the client went away while it waited
+			}
+			defer h.gate.Leave()
+		}
 		body, err := rt.serve(h, r.WithContext(ctx))
 		if err != nil {
 			h.fail(w, r, toAPIError(err))

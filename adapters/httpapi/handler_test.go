@@ -1027,42 +1027,44 @@ func TestBalanceWithPayouts(t *testing.T) {
 	}
 }
 
-// With MaxInFlight, API requests beyond the bound wait their turn (one
-// whose client goes away while it waits never reaches the read models),
-// and the probes never wait.
+// With MaxInFlight, API requests beyond the bound wait their turn within
+// their own time: one that runs out of it gets 503 H503 without reaching
+// the read models, one whose client goes away gets nothing, the probes
+// never wait, and every request gives its turn back.
 func TestMaxInFlight(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.MaxInFlight, c.RequestTimeout = 1, 300*time.Millisecond })
-	h.rm.block = true
+	h := newHarness(t, func(c *Config) { c.MaxInFlight, c.RequestTimeout = 1, 50*time.Millisecond })
 	search := "/api/v1/merchants/" + merchantA + "/transactions"
-	first := make(chan response, 1)
-	go func() { first <- h.get(search, tokAdmin) }()
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	calls := func() int {
 		h.rm.mu.Lock()
-		calls := h.rm.calls
-		h.rm.mu.Unlock()
-		if calls == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first request never reached the read models")
-		}
-		time.Sleep(time.Millisecond)
+		defer h.rm.mu.Unlock()
+		return h.rm.calls
+	}
+	if err := h.h.gate.Enter(context.Background()); err != nil { // another request's turn
+		t.Fatal(err)
 	}
 	expect(t, h.get("/healthz", ""), 200, "")
-	select {
-	case <-first:
-		t.Fatal("the first request ended before its timeout")
-	default:
+	r := h.get(search, tokAdmin)
+	expect(t, r, 503, CodeUnavailable)
+	if !strings.Contains(string(r.body), "busy") {
+		t.Errorf("busy 503: %s", r.body)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
 	req := httptest.NewRequest(http.MethodGet, search, nil).WithContext(ctx)
 	req.Header.Set("Authorization", "Bearer "+tokAdmin)
-	h.h.ServeHTTP(httptest.NewRecorder(), req)
-	expect(t, <-first, 503, CodeUnavailable)
-	h.rm.mu.Lock()
-	defer h.rm.mu.Unlock()
-	if h.rm.calls != 1 {
-		t.Fatalf("the read models were called %d times; the request that gave up waiting must not reach them", h.rm.calls)
+	w := httptest.NewRecorder()
+	h.h.ServeHTTP(w, req)
+	if w.Body.Len() != 0 {
+		t.Errorf("a request whose client left got a body: %s", w.Body)
+	}
+	if n := calls(); n != 0 {
+		t.Fatalf("requests that never had a turn reached the read models %d times", n)
+	}
+	h.h.gate.Leave()
+	for i := range 3 { // each gives its turn back to the next
+		expect(t, h.get(search, tokAdmin), 200, "")
+		if n := calls(); n != i+1 {
+			t.Fatalf("after %d requests the read models saw %d", i+1, n)
+		}
 	}
 }

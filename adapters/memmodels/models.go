@@ -27,7 +27,7 @@ type Models struct {
 
 	mu   sync.RWMutex
 	cps  map[string]domain.Position
-	strs *strs // never emptied: it holds a bounded set of repeated strings
+	strs *strs // never emptied: repeated strings, a few per merchant and payout
 
 	// The listing (rows.go): rows by index, payments' ids in arena.
 	rows       []row
@@ -35,7 +35,6 @@ type Models struct {
 	byHash     map[uint64]int32 // payment id's hash -> row
 	collided   map[string]int32 // ids whose hash another id had first
 	byMerchant map[int32][]int32
-	merchants  []int32 // those with a row, in the order first seen
 	// The date indexes: each entry's rows in the listing's order reversed
 	// (bucket.go).
 	sales    map[dayKey][]int32 // by sales date
@@ -73,7 +72,7 @@ func (m *Models) clear(name string) {
 	switch name {
 	case projections.NameTransactions:
 		m.rows, m.arena, m.byHash, m.collided = nil, nil, map[uint64]int32{}, map[string]int32{}
-		m.byMerchant, m.merchants = map[int32][]int32{}, nil
+		m.byMerchant = map[int32][]int32{}
 		m.sales, m.returns, m.dateless = map[dayKey][]int32{}, map[dayKey][]int32{}, map[dayKey][]int32{}
 	case projections.NameTotals:
 		m.totals = map[domain.MerchantID]map[projections.TotalKey]projections.Total{}
@@ -334,9 +333,6 @@ func (m *Models) store(t *projections.Transaction) {
 	if !ok {
 		r := m.rowOf(t, m.arena.put(string(t.Payment)))
 		i = m.addRow(string(t.Payment), r)
-		if _, seen := m.byMerchant[r.merchant]; !seen {
-			m.merchants = append(m.merchants, r.merchant)
-		}
 		m.byMerchant[r.merchant] = append(m.byMerchant[r.merchant], i)
 		m.index(i, true)
 		return
@@ -348,9 +344,6 @@ func (m *Models) store(t *projections.Transaction) {
 		// The ledger never moves a payment to another merchant; should a
 		// row ever, the merchant lists follow it.
 		m.byMerchant[old] = slices.DeleteFunc(m.byMerchant[old], func(k int32) bool { return k == i })
-		if _, seen := m.byMerchant[mid]; !seen {
-			m.merchants = append(m.merchants, mid)
-		}
 		m.byMerchant[mid] = append(m.byMerchant[mid], i)
 	}
 	m.index(i, true)

@@ -36,10 +36,13 @@ func ServerURL(t testing.TB) string {
 		}
 		t.Skip("skipped: " + msg)
 	}
-	if strings.ContainsAny(u, " \t\r\n") || !strings.HasPrefix(u, "postgres") {
-		// What scripts/pg-up printed besides the URL would otherwise end up
-		// in a parse error of every test; say so once, plainly.
-		t.Fatalf("%s is not one postgres:// URL (%d lines): whatever set it printed more than the URL (scripts/pg-up prints only the URL on stdout)", Env, strings.Count(u, "\n")+1)
+	if lines := strings.Count(strings.TrimSpace(u), "\n") + 1; lines > 1 {
+		// What scripts/pg-up printed besides the URL would otherwise end
+		// up in a parse error of every test; say so once, plainly.
+		t.Fatalf("%s holds %d lines, not one URL: whatever set it printed more than the URL (scripts/pg-up prints only the URL on stdout)", Env, lines)
+	}
+	if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		t.Fatalf("%s is not a postgres:// URL", Env)
 	}
 	return u
 }

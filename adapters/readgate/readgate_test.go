@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -36,4 +37,34 @@ func TestGateAdmitsNAndWaits(t *testing.T) {
 	if err := <-entered; err != nil {
 		t.Fatalf("enter after a leave: %v", err)
 	}
+}
+
+// Waiters are admitted in the order they arrived: what the gate is for.
+func TestGateIsFirstComeFirstServed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		g := New(1)
+		if err := g.Enter(ctx); err != nil {
+			t.Fatal(err)
+		}
+		const waiters = 8
+		order := make(chan int, waiters)
+		for i := range waiters {
+			go func() {
+				if err := g.Enter(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				order <- i
+				g.Leave()
+			}()
+			synctest.Wait() // waiter i is queued before i+1 starts
+		}
+		g.Leave()
+		for want := range waiters {
+			if got := <-order; got != want {
+				t.Fatalf("admitted waiter %d in turn %d", got, want)
+			}
+		}
+	})
 }

@@ -126,7 +126,9 @@ func peakHeap(stop <-chan struct{}) <-chan uint64 {
 	return out
 }
 
-func cpuTime() time.Duration {
+// CPUTime is the CPU time (user and system, every thread) this process has
+// used so far.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -163,12 +165,12 @@ func BenchRebuild(b *testing.B, cfg workload.Config, open BenchOpen) {
 		runtime.GC()
 		stop := make(chan struct{})
 		heap := peakHeap(stop)
-		c0, t0 := cpuTime(), time.Now()
+		c0, t0 := CPUTime(), time.Now()
 		b.StartTimer()
 		n, err := projections.NewRunner(s, m, projections.RunnerOptions{}).Rebuild(ctx, nil)
 		b.StopTimer()
 		wall += time.Since(t0)
-		cpu += cpuTime() - c0
+		cpu += CPUTime() - c0
 		close(stop)
 		peak = max(peak, <-heap)
 		if err != nil {

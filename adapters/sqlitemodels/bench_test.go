@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -153,7 +152,7 @@ func BenchmarkRebuildFloor(b *testing.B) {
 	b.ReportMetric(per(insert), "listing-insert-ns/event")
 	b.ReportMetric(per(index), "index-ns/event")
 	b.ReportMetric(per(read+insert+index), "floor-ns/event")
-	b.ReportMetric(float64(runtime.NumCPU())*1e9/300_000, "budget-ns/event")
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0))*1e9/300_000, "budget-ns/event")
 }
 
 // listingRows reads every listing row's bind values back from m.
@@ -181,12 +180,7 @@ func listingRows(ctx context.Context, m *Models) ([][]any, error) {
 // cpuOf returns the CPU time (user and system, every thread of the
 // process) f takes.
 func cpuOf(f func()) time.Duration {
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	c0 := cpu()
+	c0 := readmodeltest.CPUTime()
 	f()
-	return cpu() - c0
+	return readmodeltest.CPUTime() - c0
 }

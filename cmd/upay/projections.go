@@ -186,7 +186,7 @@ the next catch-up.`,
 			defer m.Close()
 			start := time.Now()
 			n, err := m.runner.Rebuild(cmd.Context(), bar.update, args...)
-			bar.finish()
+			bar.end(err)
 			if err != nil {
 				return err
 			}
@@ -253,12 +253,20 @@ func (p *eventsBar) draw() {
 }
 
 // finish draws the final state and ends the line.
-func (p *eventsBar) finish() {
+func (p *eventsBar) finish() { p.end(nil) }
+
+// end is finish for work that may have failed: the atEnd line says
+// "failed" rather than "done" when err is set.
+func (p *eventsBar) end(err error) {
 	if p == nil || !p.drawn {
 		return
 	}
 	if p.ended {
-		fmt.Fprintln(p.w, " done")
+		if err != nil {
+			fmt.Fprintln(p.w, " failed")
+		} else {
+			fmt.Fprintln(p.w, " done")
+		}
 		return
 	}
 	p.draw()

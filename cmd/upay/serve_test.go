@@ -140,12 +140,12 @@ func serveGetJSON(t *testing.T, url, token string) (int, map[string]any) {
 	return res.StatusCode, body
 }
 
-// TestServeEndToEnd runs `upay serve` in-process over a real store and
-// its SQLite read models: a generated workload is ingested, serve catches
+// TestServeEndToEnd runs `upay serve` in-process over a real store, with
+// the store's SQLite read models and then with read models held in memory
+// (--read-models memory): a generated workload is ingested, serve catches
 // the read models up and answers over a socket; a command recorded while it
 // serves shows up in the search; cancelling (SIGINT) stops it with exit 0.
-// TestServeEndToEnd serves the store's read models, then read models held
-// in memory (--read-models memory): the same answers either way.
+// The answers are the same either way.
 func TestServeEndToEnd(t *testing.T) {
 	t.Run("store", func(t *testing.T) { serveEndToEnd(t, "store") })
 	t.Run("memory", func(t *testing.T) { serveEndToEnd(t, "memory") })
