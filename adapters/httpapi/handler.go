@@ -44,7 +44,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxInFlight, when above 0, handles at most that many API requests
 	// at once and queues the rest in order of arrival (the probes never
-	// wait). For read models that answer from this process's memory, whose
+	// wait); a request still queued when its RequestTimeout runs out gets
+	// 503 H503. For read models that answer from this process's memory, whose
 	// requests are pure CPU work: without a bound the Go scheduler shares
 	// the cores among all of them in 10 ms slices. On 2 cores under 32
 	// clients the p99 was 26 ms unbounded, 18-20.5 ms bounded to 2 and
