@@ -3,9 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,13 +16,6 @@ import (
 	"upay/ledger"
 	"upay/workload"
 )
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // timed sums the time spent in AppendBatch: recording, as opposed to
 // deciding (and reading, which overlaps with both).
@@ -50,8 +41,7 @@ func (s *timed) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([
 //
 //	UPAY_TEST_PG=$(scripts/pg-up) go test ./ingest -run '^$' -bench IngestPipeline -benchtime 1x
 func BenchmarkIngestPipeline(b *testing.B) {
-	cfg := workload.Config{Merchants: envInt("UPAY_BENCH_MERCHANTS", 10), Days: envInt("UPAY_BENCH_DAYS", 30),
-		PaymentsPerDay: envInt("UPAY_BENCH_PER_DAY", 1000), Seed: 1, Start: time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)}
+	cfg := workload.Bench(10, 30, 1000)
 	var month bytes.Buffer
 	if _, err := workload.Write(&month, cfg); err != nil {
 		b.Fatal(err)

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,13 +25,6 @@ import (
 	"upay/workload"
 )
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
 // BenchmarkPayoutBatch: card period A of October 2019 for many merchants
 // (UPAY_BENCH_MERCHANTS, default 1,000) with UPAY_BENCH_PER_DAY payments per
 // merchant and day over the 15 days (default 7: ~100k payments), ingested,
@@ -43,9 +34,9 @@ func envInt(name string, def int) int {
 // use before it (the month's input and the read models stay outside).
 func BenchmarkPayoutBatch(b *testing.B) {
 	ctx := context.Background()
-	nm := envInt("UPAY_BENCH_MERCHANTS", 1000)
+	nm := workload.EnvInt("UPAY_BENCH_MERCHANTS", 1000)
 	var month bytes.Buffer
-	if _, err := workload.Write(&month, workload.Config{Merchants: nm, Days: 15, PaymentsPerDay: envInt("UPAY_BENCH_PER_DAY", 7), Seed: 1,
+	if _, err := workload.Write(&month, workload.Config{Merchants: nm, Days: 15, PaymentsPerDay: workload.EnvInt("UPAY_BENCH_PER_DAY", 7), Seed: 1,
 		Start: time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)}); err != nil {
 		b.Fatal(err)
 	}

@@ -8,10 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,13 +31,6 @@ import (
 	"upay/projections"
 	"upay/workload"
 )
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // clients is the admin search's concurrency (issue 3: p99 under 32).
 const clients = 32
@@ -83,8 +74,7 @@ type result struct {
 //	UPAY_TEST_PG=$(scripts/pg-up) go test ./storebench -run '^$' -bench Stores -benchtime 1x -timeout 30m
 func BenchmarkStores(b *testing.B) {
 	pgURL := pgtest.DB(b)
-	cfg := workload.Config{Merchants: envInt("UPAY_BENCH_MERCHANTS", 10), Days: envInt("UPAY_BENCH_DAYS", 30),
-		PaymentsPerDay: envInt("UPAY_BENCH_PER_DAY", 1000), Seed: 1, Start: time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)}
+	cfg := workload.Bench(10, 30, 1000)
 	var month bytes.Buffer
 	if _, err := workload.Write(&month, cfg); err != nil {
 		b.Fatal(err)
@@ -332,7 +322,7 @@ func search(b *testing.B, rm projections.ReadModels, cfg workload.Config) (p50, 
 	for i := range clients {
 		get(targets[i%len(targets)]) // warm the connections
 	}
-	total := envInt("UPAY_BENCH_QUERIES", 6400)
+	total := workload.EnvInt("UPAY_BENCH_QUERIES", 6400)
 	var next atomic.Int64
 	lat := make([]time.Duration, total)
 	var wg sync.WaitGroup

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,8 +116,7 @@ func benchSearchHTTP(b *testing.B, rm projections.ReadModels, token string, targ
 //
 //	go test ./adapters/httpapi -run '^$' -bench SearchHTTP -benchtime 20000x
 func BenchmarkSearchHTTP(b *testing.B) {
-	cfg := workload.Config{Merchants: envInt("UPAY_BENCH_MERCHANTS", 20), Days: envInt("UPAY_BENCH_DAYS", 30),
-		PaymentsPerDay: envInt("UPAY_BENCH_PER_DAY", 200), Seed: 1, Start: time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)}
+	cfg := workload.Bench(20, 30, 200)
 	rm := benchModels(b, cfg)
 	// Every merchant and day, in a shuffled but fixed order.
 	var targets []string
@@ -131,13 +129,6 @@ func BenchmarkSearchHTTP(b *testing.B) {
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 	b.ReportMetric(float64(cfg.Merchants*cfg.Days*cfg.PaymentsPerDay), "payments")
 	benchSearchHTTP(b, rm, tokAdmin, targets...)
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
 }
 
 // benchData caches the data sets built in this process: the benchmark

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -29,19 +28,11 @@ import (
 // This file holds the stores' benchmarks, BenchRebuild and BenchSearch,
 // each store running them under its own name and workload.
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
 // BenchConfig is a generated workload of merchants x days x 1,000 payments
 // a day; UPAY_BENCH_MERCHANTS, _DAYS and _PER_DAY scale it, as for the
 // ingest benchmark.
 func BenchConfig(merchants, days int) workload.Config {
-	return workload.Config{Merchants: envInt("UPAY_BENCH_MERCHANTS", merchants), Days: envInt("UPAY_BENCH_DAYS", days),
-		PaymentsPerDay: envInt("UPAY_BENCH_PER_DAY", 1000), Seed: 1, Start: time.Date(2019, 10, 1, 0, 0, 0, 0, domain.Tokyo)}
+	return workload.Bench(merchants, days, 1000)
 }
 
 var bench struct {
