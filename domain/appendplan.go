@@ -147,6 +147,17 @@ func (r *AppendRequest) Validate() error {
 	return nil
 }
 
+// ValidateBatch validates every request of a batch (Validate); the first
+// failure is a *BatchError naming its index.
+func ValidateBatch(reqs []AppendRequest) error {
+	for i := range reqs {
+		if err := reqs[i].Validate(); err != nil {
+			return &BatchError{Index: i, Err: err}
+		}
+	}
+	return nil
+}
+
 // BatchKeys lists the distinct streams and request ids of a batch, in
 // first-seen order: what a store reads heads and applied requests for.
 func BatchKeys(reqs []AppendRequest) (streams []string, ids []string) {

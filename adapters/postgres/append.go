@@ -89,10 +89,8 @@ func (s *Store) Append(ctx context.Context, req domain.AppendRequest) (domain.Ap
 // item has a request id (the retry then finds what did land), otherwise the
 // error says the outcome is unknown.
 func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([]domain.AppendResult, error) {
-	for i := range reqs {
-		if err := reqs[i].Validate(); err != nil {
-			return nil, &domain.BatchError{Index: i, Err: err}
-		}
+	if err := domain.ValidateBatch(reqs); err != nil {
+		return nil, err
 	}
 	if len(reqs) == 0 {
 		return nil, nil

@@ -45,10 +45,8 @@ func (s *Store) Append(ctx context.Context, req domain.AppendRequest) (domain.Ap
 // append, so durability is unchanged; latency under load drops from one
 // fsync per waiting append to about two.
 func (s *Store) AppendBatch(ctx context.Context, reqs []domain.AppendRequest) ([]domain.AppendResult, error) {
-	for i := range reqs {
-		if err := reqs[i].Validate(); err != nil {
-			return nil, &domain.BatchError{Index: i, Err: err}
-		}
+	if err := domain.ValidateBatch(reqs); err != nil {
+		return nil, err
 	}
 	if len(reqs) == 0 {
 		return nil, nil
