@@ -272,14 +272,13 @@ func (m *Models) apply(b *projections.Batch) {
 		if !ok {
 			continue
 		}
-		notice := m.strs.id(st.NoticeNo)
 		for day := st.From; !day.After(st.To); day = day.Add(1) {
 			for _, i := range m.sales[dayKey{mid, day}] {
 				r := &m.rows[i]
 				// Settlement.Stamp's rule, on the fields it reads.
 				t := projections.Transaction{Merchant: st.Merchant, Brand: m.strs.str(r.brand), SalesDate: &r.sales}
 				if r.payout == 0 && st.Stamp(&t) {
-					r.payout = notice
+					r.payout = m.strs.id(st.NoticeNo) // interned once a row takes it
 				}
 			}
 		}
